@@ -1,0 +1,17 @@
+# ResNet-18 (narrow) classifier trained from scratch on the shapes dataset
+# (label: the class of the largest shape in the image).
+#   python tools/data/make_shapes.py --out data/shapes
+#   python tools/train.py configs/shapes/resnet18_narrow_shapes.py
+_base_ = [
+    '../_base_/models/resnet18_narrow.py',
+    '../_base_/datasets/shapes_classification.py',
+    '../_base_/schedules/shapes_adamw_iters.py',
+    'mmpretrain::_base_/default_runtime.py',
+]
+train_dataloader = dict(sampler=dict(type='InfiniteSampler'))
+
+default_hooks = dict(
+    logger=dict(interval=20, log_metric_by_epoch=False),
+    checkpoint=dict(by_epoch=False, interval=200))
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0)

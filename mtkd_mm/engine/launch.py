@@ -1,0 +1,148 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: argument parsing with
+one-line errors, config loading, checkpoint checks and CPU distributed set-up.
+
+Bad input stops the tool with one line naming the file or option, before the
+runner is built; nothing here is specific to mmdet, mmseg or mmpretrain.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config, DictAction
+
+
+class ToolError(Exception):
+    """An input error reported as one line by :func:`run_tool`."""
+
+
+class ToolArgumentParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line: ``prog: error: msg``."""
+
+    def error(self, message):
+        self.exit(2, f'{self.prog}: error: {message}\n')
+
+
+class CfgOptionsAction(DictAction):
+    """``--cfg-options key=value ...`` that rejects what it cannot parse."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            key, sep, val = item.partition('=')
+            if not sep or not key:
+                raise argparse.ArgumentError(
+                    self, f"'{item}' is not of the form key=value")
+            if (val.count('[') != val.count(']')
+                    or val.count('(') != val.count(')')):
+                raise argparse.ArgumentError(
+                    self, f"'{item}': unbalanced brackets in the value")
+        super().__call__(parser, namespace, values, option_string)
+
+
+def add_common_args(parser):
+    """Options every tool has: ``--cfg-options``, ``--launcher``, local rank."""
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=CfgOptionsAction, default={},
+        help='override config keys, e.g. train_cfg.max_iters=100 '
+        "model.backbone.depth=50 'key=[a,b]' (quote lists with spaces)")
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    # torch >= 2.0 launchers pass --local-rank, older ones --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def run_tool(main):
+    """Call ``main()``; a :class:`ToolError` becomes one line and exit code 2."""
+    try:
+        main()
+    except ToolError as error:
+        prog = osp.basename(sys.argv[0])
+        sys.stderr.write(f'{prog}: error: {error}\n')
+        sys.exit(2)
+
+
+def load_config(path, cfg_options):
+    """Read a config file (or ``mmdet::path.py``) and apply ``--cfg-options``."""
+    try:
+        if '::' in path:
+            from mmengine.hub import get_config
+            cfg = get_config(path)
+        elif not osp.isfile(path):
+            raise ToolError(f"config file '{path}' does not exist")
+        else:
+            cfg = Config.fromfile(path)
+    except (FileNotFoundError, SyntaxError, ImportError) as error:
+        raise ToolError(f"config '{path}' cannot be read: {error}") from error
+    try:
+        cfg.merge_from_dict(cfg_options)
+    except Exception as error:
+        raise ToolError(
+            f'--cfg-options {cfg_options} cannot be applied to {path}: '
+            f'{error!r}') from error
+    return cfg
+
+
+def check_checkpoint(path, option):
+    """Fail with one line unless ``path`` is a readable torch checkpoint.
+
+    The file is opened memory-mapped with ``weights_only=True``, so a large
+    checkpoint is not read twice and a malicious one runs no code.
+    """
+    if not osp.isfile(path):
+        raise ToolError(f"{option}: checkpoint '{path}' does not exist")
+    try:
+        torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0]
+        raise ToolError(
+            f"{option}: checkpoint '{path}' cannot be loaded "
+            f'(corrupt, truncated or not a torch checkpoint): {reason}'
+        ) from error
+
+
+def set_work_dir(cfg, work_dir, config_path):
+    """``--work-dir`` wins, then the config's, then ``./work_dirs/<name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        name = osp.splitext(osp.basename(config_path.split('::')[-1]))[0]
+        cfg.work_dir = osp.join('./work_dirs', name)
+
+
+def setup_launcher(cfg, launcher, local_rank):
+    """Record the launcher; without CUDA, run DDP over ``gloo`` on the CPU.
+
+    On GPU machines this only sets ``cfg.launcher`` (as mmdet's tools do).
+    Without CUDA, MMEngine's ``init_dist`` would call ``torch.cuda`` and its
+    default wrapper would pass ``device_ids``: the process group is created
+    here with ``gloo`` (the runner then skips ``init_dist``) and the model is
+    wrapped by :class:`~mtkd_mm.engine.CPUDistributedDataParallel`.
+    """
+    os.environ.setdefault('LOCAL_RANK', str(local_rank))
+    cfg.launcher = launcher
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    if launcher != 'pytorch':
+        raise ToolError(
+            f"--launcher {launcher} without CUDA is not supported; use "
+            "'pytorch' (tools/dist_train.sh) for multi-process CPU runs")
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
+    # The same options as the runner's default GPU wrapper.
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['type'] = 'mtkd_mm.CPUDistributedDataParallel'
+    cfg.model_wrapper_cfg = wrapper
+
+
+def build_runner(cfg):
+    """Build the runner the config asks for (``runner_type``) or MMEngine's."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

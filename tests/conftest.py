@@ -1,0 +1,92 @@
+"""Fixtures shared by the test suite: generated shapes data and tool runs."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_tool_module(relative_path):
+    """Import a script under ``tools/`` (not a package) as a module."""
+    path = REPO / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(cmd, cwd, timeout=900, env=None, check=True):
+    """Run a command with the repo on PYTHONPATH; show its output on failure.
+
+    ``cmd[0] == 'python'`` is replaced by this interpreter.
+    """
+    if cmd[0] == 'python':
+        cmd = [sys.executable, *cmd[1:]]
+    full_env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
+    full_env['PATH'] = f'{Path(sys.executable).parent}:{full_env["PATH"]}'
+    proc = subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=full_env, timeout=timeout,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if check and proc.returncode != 0:
+        pytest.fail(f'{cmd} exited {proc.returncode}:\n{proc.stdout[-6000:]}')
+    return proc
+
+
+def last_scalars(work_dir, key):
+    """The last logged record of ``vis_data/scalars.json`` holding ``key``."""
+    files = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))
+    assert files, f'no scalars.json under {work_dir}'
+    records = [json.loads(line) for line in files[-1].read_text().splitlines()]
+    found = [r for r in records if key in r]
+    assert found, f'{key} never logged in {files[-1]}'
+    return found[-1]
+
+
+@pytest.fixture(scope='session')
+def shapes_root(tmp_path_factory):
+    """A shapes dataset shared by the whole session (128 px)."""
+    out = tmp_path_factory.mktemp('shapes')
+    make_shapes = load_tool_module('tools/data/make_shapes.py')
+    make_shapes.make_shapes(
+        out, num_train=240, num_val=60, img_size=128, seed=0)
+    return out
+
+
+@pytest.fixture(scope='session')
+def base_runs(tmp_path_factory, shapes_root):
+    """Train a shapes base config once per session, on first request.
+
+    ``base_runs(name)`` returns the work dir of
+    ``configs/shapes/<name>.py`` trained for its full schedule (600 iters,
+    checkpoints at 200, 400, 600); later tests use these checkpoints as
+    teachers of different strength.
+    """
+    root = tmp_path_factory.mktemp('base_runs')
+    (root / 'data').mkdir()
+    (root / 'data' / 'shapes').symlink_to(shapes_root)
+    done = {}
+
+    def get(name):
+        if name not in done:
+            work_dir = root / name
+            run(['python', REPO / 'tools' / 'train.py',
+                 REPO / 'configs' / 'shapes' / f'{name}.py',
+                 '--work-dir', work_dir], cwd=root)
+            done[name] = work_dir
+        return done[name]
+
+    return get
+
+
+@pytest.fixture
+def workspace(tmp_path, shapes_root):
+    """A fresh working directory whose ``data/shapes`` is the shapes data,
+    where the configs' relative ``data_root`` finds it."""
+    (tmp_path / 'data').mkdir()
+    (tmp_path / 'data' / 'shapes').symlink_to(shapes_root)
+    return tmp_path

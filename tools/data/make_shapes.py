@@ -1,0 +1,327 @@
+"""Generate a deterministic synthetic "shapes" dataset for detection,
+segmentation and classification.
+
+Each image holds 2-5 coloured shapes of the classes in ``CLASSES``. A shape is
+drawn with ``cv2.fillPoly`` into an int32 *instance id map* (0 = background,
+1..n = instances in draw order, later shapes paint over earlier ones); the RGB
+image, the segmentation label, the COCO annotations and the classification
+label are all derived from that map, so they agree pixel for pixel.
+
+Usage::
+
+    python tools/data/make_shapes.py --out data/shapes --num-train 200 \
+        --num-val 50 --img-size 128 --seed 0 --domain clean
+
+Layout under ``--out``::
+
+    images/{train,val}/000000.png           RGB images
+    annotations/instances_{train,val}.json  COCO instances (visible masks)
+    seg_labels/{train,val}/000000.png       uint8, 0 = background, class + 1
+    cls_labels/{train,val}.txt              '000000.png 2' (largest shape)
+    meta.json                               classes, domain, seed, sizes
+"""
+import argparse
+import json
+import zlib
+from functools import partial
+from pathlib import Path
+from typing import Callable, NamedTuple, Tuple
+
+import cv2
+import numpy as np
+
+CLASSES = ('circle', 'square', 'triangle', 'star')
+SPLITS = ('train', 'val')
+
+NUM_OBJECTS = (2, 5)  # shapes per image, inclusive (fewer if they don't fit)
+SIZE_RANGE = (0.12, 0.40)  # side of the equal-area square / image size
+MIN_VISIBLE_FRACTION = 0.5  # of the shape's polygon area
+MIN_VISIBLE_PIXELS = 40
+MAX_TRIES = 50  # shape placements tried per image
+COLOUR_JITTER = 20  # per-instance, per-channel offset to the class colour
+
+
+def _regular_polygon(num_vertices):
+    """Vertices of a regular polygon on the unit circle, first one up."""
+    angles = np.pi / 2 + 2 * np.pi * np.arange(num_vertices) / num_vertices
+    return np.stack([np.cos(angles), -np.sin(angles)], axis=1)
+
+
+def _star(num_points=5, inner_radius=0.45):
+    """Vertices of a star alternating between radius 1 and ``inner_radius``."""
+    radii = np.tile([1.0, inner_radius], num_points)[:, None]
+    return _regular_polygon(2 * num_points) * radii
+
+
+def _unit_area(polygon):
+    """Scale ``polygon`` to area 1 (shoelace formula)."""
+    x, y = polygon.T
+    area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+    return polygon / np.sqrt(area)
+
+
+# Shapes have area 1 so that, for a given size, every class covers the same
+# area: the size and the largest-shape label carry no class information.
+UNIT_SHAPES = tuple(
+    _unit_area(polygon) for polygon in (
+        _regular_polygon(32), _regular_polygon(4), _regular_polygon(3),
+        _star()))
+
+
+def uniform_background(colour, rng, img_size):
+    """A flat background of ``colour`` (RGB)."""
+    return np.full((img_size, img_size, 3), colour, dtype=np.float32)
+
+
+def textured_background(rng, img_size):
+    """A random linear gradient between two colours plus blotchy texture."""
+    start, end = rng.uniform(70, 190, size=(2, 3))
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:img_size, 0:img_size]
+    ramp = xs * np.cos(angle) + ys * np.sin(angle)
+    ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min())
+    gradient = start + ramp[..., None] * (end - start)
+    blotches = rng.normal(0, 20, size=(8, 8, 3)).astype(np.float32)
+    texture = cv2.resize(blotches, (img_size, img_size),
+                         interpolation=cv2.INTER_CUBIC)
+    return (gradient + texture).astype(np.float32)
+
+
+class Domain(NamedTuple):
+    """How a domain renders an image from its instance id map."""
+    background: Callable  # (rng, img_size) -> float32 (S, S, 3) RGB
+    palette: Tuple[Tuple[int, int, int], ...]  # RGB colour per class
+    noise_std: float = 0.0  # gaussian pixel noise added last
+    blur_sigma: float = 0.0  # gaussian blur applied after drawing
+
+
+DOMAINS = {
+    'clean': Domain(
+        background=partial(uniform_background, (235, 235, 235)),
+        palette=((220, 50, 50), (40, 160, 60), (40, 80, 220),
+                 (240, 150, 20))),
+    'dark': Domain(
+        background=partial(uniform_background, (25, 25, 30)),
+        palette=((60, 220, 230), (230, 70, 220), (240, 230, 60),
+                 (235, 235, 235))),
+    'noisy': Domain(
+        background=textured_background,
+        palette=((30, 40, 160), (250, 120, 30), (140, 40, 170),
+                 (30, 200, 90)),
+        noise_std=12.0),
+    'blur': Domain(
+        background=partial(uniform_background, (128, 128, 128)),
+        palette=((40, 190, 40), (30, 60, 200), (210, 30, 30),
+                 (250, 220, 40)),
+        blur_sigma=1.5),
+}
+
+
+def _sample_polygon(rng, class_index, img_size):
+    """A randomly scaled, rotated and placed polygon as int32 (k, 2) x, y."""
+    unit = UNIT_SHAPES[class_index]
+    size = rng.uniform(*SIZE_RANGE) * img_size
+    angle = rng.uniform(0, 2 * np.pi)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)],
+                         [np.sin(angle), np.cos(angle)]])
+    # The centre stays half a circumradius inside: mostly inside the image.
+    margin = 0.5 * size * np.linalg.norm(unit, axis=1).max()
+    centre = rng.uniform(margin, img_size - margin, size=2)
+    return np.rint(unit @ rotation.T * size + centre).astype(np.int32)
+
+
+def _has_hole(mask):
+    """Whether a uint8 mask has a hole, which a COCO polygon cannot encode."""
+    _, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP,
+                                    cv2.CHAIN_APPROX_SIMPLE)
+    return hierarchy is not None and bool(np.any(hierarchy[0, :, 3] >= 0))
+
+
+def _placement_ok(id_map, polygon_areas):
+    """Whether every instance in ``id_map`` stays visible enough and whole.
+
+    Each instance must keep ``MIN_VISIBLE_PIXELS`` and ``MIN_VISIBLE_FRACTION``
+    of its polygon area, and no hole: a shape lying inside another one would
+    make the outer shape's polygon cover it.
+    """
+    counts = np.bincount(id_map.ravel(), minlength=len(polygon_areas) + 1)
+    needed = np.maximum(MIN_VISIBLE_PIXELS,
+                        MIN_VISIBLE_FRACTION * np.asarray(polygon_areas))
+    if np.any(counts[1:] < needed):
+        return False
+    return not any(
+        _has_hole((id_map == instance_id).astype(np.uint8))
+        for instance_id in range(1, len(polygon_areas) + 1))
+
+
+def make_layout(rng, img_size):
+    """Place shapes; return the int32 instance id map and their classes.
+
+    A shape that would break ``_placement_ok`` for itself or an earlier shape
+    is dropped and another one is tried, up to ``MAX_TRIES`` times per image.
+    """
+    num_objects = rng.integers(NUM_OBJECTS[0], NUM_OBJECTS[1] + 1)
+    id_map = np.zeros((img_size, img_size), dtype=np.int32)
+    classes, areas = [], []
+    for _ in range(MAX_TRIES):
+        if len(classes) == num_objects:
+            break
+        class_index = int(rng.integers(len(CLASSES)))
+        polygon = _sample_polygon(rng, class_index, img_size)
+        candidate = id_map.copy()
+        cv2.fillPoly(candidate, [polygon], len(classes) + 1)
+        polygon_area = cv2.contourArea(polygon.astype(np.float32))
+        if _placement_ok(candidate, areas + [polygon_area]):
+            id_map = candidate
+            classes.append(class_index)
+            areas.append(polygon_area)
+    if not classes:
+        raise RuntimeError(f'no shape fits a {img_size}px image')
+    return id_map, classes
+
+
+def render_image(rng, id_map, classes, domain):
+    """The uint8 RGB image of an id map in the style of ``domain``."""
+    img_size = id_map.shape[0]
+    palette = np.asarray(domain.palette, dtype=np.float32)
+    jitter = rng.integers(-COLOUR_JITTER, COLOUR_JITTER + 1,
+                          size=(len(classes), 3))
+    colours = palette[classes] + jitter
+    image = domain.background(rng, img_size)
+    drawn = id_map > 0
+    image[drawn] = colours[id_map[drawn] - 1]
+    if domain.blur_sigma:
+        image = cv2.GaussianBlur(image, (0, 0), domain.blur_sigma)
+    if domain.noise_std:
+        image += rng.normal(0, domain.noise_std, size=image.shape)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def segmentation_label(id_map, classes):
+    """uint8 label map: 0 = background, class index + 1 elsewhere."""
+    lookup = np.array([0] + [c + 1 for c in classes], dtype=np.uint8)
+    return lookup[id_map]
+
+
+def instance_annotations(id_map, classes):
+    """COCO annotation dicts (without ids) of the visible instance masks.
+
+    Polygons trace the outer boundary pixels (``cv2.RETR_EXTERNAL``) through
+    their centres: COCO coordinates are continuous, pixel (x, y) spans
+    [x, x + 1) x [y, y + 1), so its centre is (x + 0.5, y + 0.5). Without that
+    shift pycocotools rasterises the polygon half a pixel up and left.
+    """
+    annotations = []
+    for instance_id, class_index in enumerate(classes, start=1):
+        mask = (id_map == instance_id).astype(np.uint8)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        ys, xs = np.nonzero(mask)
+        annotations.append({
+            'segmentation': [(c.ravel() + 0.5).tolist() for c in contours
+                             if len(c) >= 3],
+            'bbox': [int(xs.min()), int(ys.min()),
+                     int(xs.max() - xs.min() + 1),
+                     int(ys.max() - ys.min() + 1)],
+            'area': int(len(xs)),
+            'iscrowd': 0,
+            'category_id': class_index + 1,
+        })
+    return annotations
+
+
+def image_class(id_map, classes):
+    """Class of the largest visible instance (ties: lower instance id)."""
+    counts = np.bincount(id_map.ravel(), minlength=len(classes) + 1)
+    return classes[int(np.argmax(counts[1:]))]
+
+
+def _image_rng(seed, split, domain_name, index):
+    """The generator of one image: stable across runs and Python versions."""
+    return np.random.default_rng([
+        seed, zlib.crc32(split.encode()), zlib.crc32(domain_name.encode()),
+        index
+    ])
+
+
+def _write_json(path, obj):
+    """Write ``obj`` as compact JSON with sorted keys (byte-reproducible)."""
+    with open(path, 'w') as f:
+        json.dump(obj, f, sort_keys=True, separators=(',', ':'))
+
+
+def make_split(out_dir, split, num_images, img_size, seed, domain_name):
+    """Write the images and the three label formats of one split."""
+    out_dir = Path(out_dir)
+    image_dir = out_dir / 'images' / split
+    seg_dir = out_dir / 'seg_labels' / split
+    for directory in (image_dir, seg_dir, out_dir / 'annotations',
+                      out_dir / 'cls_labels'):
+        directory.mkdir(parents=True, exist_ok=True)
+    images, annotations, cls_lines = [], [], []
+    for index in range(num_images):
+        rng = _image_rng(seed, split, domain_name, index)
+        id_map, classes = make_layout(rng, img_size)
+        image = render_image(rng, id_map, classes, DOMAINS[domain_name])
+        file_name = f'{index:06d}.png'
+        cv2.imwrite(str(image_dir / file_name),
+                    cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(str(seg_dir / file_name),
+                    segmentation_label(id_map, classes))
+        cls_lines.append(f'{file_name} {image_class(id_map, classes)}\n')
+        image_id = index + 1
+        images.append({'id': image_id, 'file_name': file_name,
+                       'width': img_size, 'height': img_size})
+        for ann in instance_annotations(id_map, classes):
+            ann.update(id=len(annotations) + 1, image_id=image_id)
+            annotations.append(ann)
+    categories = [{'id': i + 1, 'name': name}
+                  for i, name in enumerate(CLASSES)]
+    _write_json(out_dir / 'annotations' / f'instances_{split}.json', {
+        'info': {'description': f'synthetic shapes, domain {domain_name}'},
+        'images': images,
+        'annotations': annotations,
+        'categories': categories,
+    })
+    (out_dir / 'cls_labels' / f'{split}.txt').write_text(''.join(cls_lines))
+
+
+def make_shapes(out_dir, num_train, num_val, img_size, seed,
+                domain='clean'):
+    """Write the train and val splits and ``meta.json``; return the meta."""
+    if domain not in DOMAINS:
+        raise ValueError(
+            f'unknown domain {domain!r}, known: {sorted(DOMAINS)}')
+    counts = {'train': num_train, 'val': num_val}
+    for split in SPLITS:
+        make_split(out_dir, split, counts[split], img_size, seed, domain)
+    meta = {'classes': list(CLASSES), 'domain': domain, 'seed': seed,
+            'img_size': img_size, 'counts': counts}
+    _write_json(Path(out_dir) / 'meta.json', meta)
+    return meta
+
+
+def parse_args(argv=None):
+    """The command line options; an unknown ``--domain`` is a usage error."""
+    parser = argparse.ArgumentParser(
+        description='Generate the synthetic shapes dataset (see the module '
+        'docstring for the layout).')
+    parser.add_argument('--out', required=True, help='output directory')
+    parser.add_argument('--num-train', type=int, default=200)
+    parser.add_argument('--num-val', type=int, default=50)
+    parser.add_argument('--img-size', type=int, default=128)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--domain', default='clean', choices=sorted(DOMAINS))
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    make_shapes(args.out, args.num_train, args.num_val, args.img_size,
+                args.seed, args.domain)
+    print(f'Wrote {args.num_train} train + {args.num_val} val '
+          f'{args.img_size}px images of domain {args.domain!r} to {args.out}')
+
+
+if __name__ == '__main__':
+    main()

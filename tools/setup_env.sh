@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Create .venv/ in the repository root with the tested CPU set of
+# requirements/cpu.txt, mmcv built from source with its ops, and mtkd_mm
+# installed in editable mode with its test extras.
+#
+# Idempotent: a second run checks a stamp and the imports and exits in seconds.
+# Usage: bash tools/setup_env.sh      (PYTHON=python3.11 to pick the interpreter)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+STAMP="$VENV/.mtkd_mm-setup"
+
+step() { CURRENT_STEP="$1"; echo "[setup_env] $(date +%H:%M:%S) $1"; }
+trap 'echo "[setup_env] FAILED at step: ${CURRENT_STEP:-start}" >&2' ERR
+
+# The machine's pip config points at a local CPU-only torch wheel beside which
+# PyPI's torchvision cannot load; --isolated ignores that config (STACK.md).
+PIP=("$PY" -m pip --isolated --disable-pip-version-check)
+[ -f /etc/ssl/certs/ca-certificates.crt ] && PIP+=(--cert /etc/ssl/certs/ca-certificates.crt)
+pin() { grep -E "^$1([=<>]|$)" requirements/cpu.txt; }
+
+want=$(cat tools/setup_env.sh requirements/*.txt setup.py | sha256sum | cut -d' ' -f1)
+check_imports() {
+  "$PY" -c 'import torch, torchvision.ops, mmcv.ops, mmdet, mmseg, mmpretrain, mtkd_mm
+print("torch", torch.__version__, "mmcv", mmcv.__version__, "mmdet", mmdet.__version__,
+      "mmseg", mmseg.__version__, "mmpretrain", mmpretrain.__version__, "mtkd_mm", mtkd_mm.__version__)'
+}
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && versions=$(check_imports 2>/dev/null); then
+  echo "[setup_env] .venv is up to date: $versions"
+  exit 0
+fi
+
+step "create virtualenv $VENV"
+[ -x "$PY" ] || "${PYTHON:-python3}" -m venv "$VENV"
+
+step "install build tools ($(pin setuptools))"
+"${PIP[@]}" install -q "$(pin setuptools)" wheel
+
+step "install $(pin torch) $(pin torchvision) from PyPI (about 2 min, 1.7 GB the first time)"
+"${PIP[@]}" install "$(pin torch)" "$(pin torchvision)" --progress-bar off | grep -v '^Requirement already' || true
+"$PY" -c 'import torchvision.ops'  # fails if torchvision was built for another torch
+
+if "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
+  step "$(pin mmcv) with ops already installed"
+else
+  step "build $(pin mmcv) with ops against this torch (about 25 min on 2 cores, cached by pip afterwards)"
+  MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install --no-build-isolation "$(pin mmcv)"
+  "$PY" -c 'import mmcv.ops'
+fi
+
+step "install mmengine, mmdet, mmsegmentation, mmpretrain"
+"${PIP[@]}" install -q "$(pin mmengine)" "$(pin mmdet)" "$(pin mmsegmentation)" \
+  "$(pin mmpretrain)" "$(pin ftfy)" "$(pin regex)" "$(pin torch)" "$(pin mmcv)"
+
+step "install mtkd_mm (editable, with test extras)"
+"${PIP[@]}" install -q --no-build-isolation -e ".[tests]"
+
+step "check imports"
+versions=$(check_imports)
+echo "$want" > "$STAMP"
+echo "[setup_env] done: $versions"
