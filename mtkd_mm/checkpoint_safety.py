@@ -1,37 +1,60 @@
 """Let torch's safe unpickler (``weights_only=True``, the default since torch
 2.6) read the checkpoints that MMEngine's ``Runner`` writes.
 
-A runner checkpoint holds, besides tensors, the message hub's
-``HistoryBuffer`` objects (numpy arrays inside) and numpy scalars and
-dtypes. Exactly those types are allow-listed here; ``weights_only`` is never
-switched off, so a checkpoint from the internet still cannot run code.
-Imported by ``mtkd_mm/__init__.py``.
+Besides tensors, a runner checkpoint holds the message hub's
+``HistoryBuffer`` objects: numpy arrays and scalars, and, through
+``HistoryBuffer.__getstate__``, ``getattr(HistoryBuffer, 'min')``-style
+references to its statistics methods. Exactly those are allow-listed here,
+``getattr`` only in a form restricted to those methods. ``weights_only`` is
+never switched off, so a checkpoint from the internet still cannot run
+code. Imported by ``mtkd_mm/__init__.py``.
 """
+import pickle
+
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
+HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_statistic(owner, name):
+    """The only ``getattr`` a runner checkpoint may call: a statistics
+    method of ``HistoryBuffer``."""
+    known = set(HISTORY_BUFFER_STATISTICS) | set(
+        HistoryBuffer._statistics_methods)
+    if owner is not HistoryBuffer or name not in known:
+        raise pickle.UnpicklingError(
+            f'checkpoint asks for getattr({owner!r}, {name!r}); only '
+            f'HistoryBuffer statistics {sorted(known)} are allowed')
+    return getattr(owner, name)
+
 
 def _numpy_globals():
-    """numpy's array and scalar reconstructors and every dtype class."""
+    """numpy's array and scalar reconstructors and dtype classes, under the
+    numpy 2 names and the numpy 1 names that older checkpoints carry."""
     multiarray = np._core.multiarray if hasattr(
         np, '_core') else np.core.multiarray
-    dtype_classes = [
-        type(np.dtype(t)) for t in np.sctypeDict.values()
-        if isinstance(t, type)
-    ]
+    dtype_classes = {type(np.dtype(t)) for t in set(np.sctypeDict.values())}
     return [
-        multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
-        *sorted(set(dtype_classes), key=lambda c: c.__name__)
+        np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar,
+        *sorted(dtype_classes, key=lambda c: c.__name__),
+        (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+        (multiarray.scalar, 'numpy.core.multiarray.scalar'),
     ]
 
 
-RUNNER_CHECKPOINT_GLOBALS = [HistoryBuffer, *_numpy_globals()]
+RUNNER_CHECKPOINT_GLOBALS = [
+    HistoryBuffer,
+    (history_buffer_statistic, 'builtins.getattr'),
+    (history_buffer_statistic, '__builtin__.getattr'),
+    *_numpy_globals(),
+]
 
 
 def allow_runner_checkpoints():
-    """Add the types of an MMEngine runner checkpoint to torch's allow-list
-    (idempotent)."""
+    """Add the globals of an MMEngine runner checkpoint to torch's
+    allow-list (idempotent)."""
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(RUNNER_CHECKPOINT_GLOBALS)
 

@@ -62,8 +62,8 @@ def base_runs(tmp_path_factory, shapes_root):
     """Train a shapes base config once per session, on first request.
 
     ``base_runs(name)`` returns the work dir of
-    ``configs/shapes/<name>.py`` trained for its full schedule (600 iters,
-    checkpoints at 200, 400, 600); later tests use these checkpoints as
+    ``configs/shapes/<name>.py`` trained for its full schedule (200 iters,
+    checkpoints at 100 and 200); later tests use these checkpoints as
     teachers of different strength.
     """
     root = tmp_path_factory.mktemp('base_runs')

@@ -11,6 +11,6 @@ train_dataloader = dict(sampler=dict(type='InfiniteSampler'))
 
 default_hooks = dict(
     logger=dict(interval=20, log_metric_by_epoch=False),
-    checkpoint=dict(by_epoch=False, interval=200))
+    checkpoint=dict(by_epoch=False, interval=100))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

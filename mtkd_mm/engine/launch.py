@@ -11,7 +11,9 @@ import sys
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
+
+from mtkd_mm.config_refs import read_config
 
 
 class ToolError(Exception):
@@ -66,15 +68,12 @@ def run_tool(main):
 
 def load_config(path, cfg_options):
     """Read a config file (or ``mmdet::path.py``) and apply ``--cfg-options``."""
+    if '::' not in path and not osp.isfile(path):
+        raise ToolError(f"config file '{path}' does not exist")
     try:
-        if '::' in path:
-            from mmengine.hub import get_config
-            cfg = get_config(path)
-        elif not osp.isfile(path):
-            raise ToolError(f"config file '{path}' does not exist")
-        else:
-            cfg = Config.fromfile(path)
-    except (FileNotFoundError, SyntaxError, ImportError) as error:
+        cfg = read_config(path)
+    except (FileNotFoundError, SyntaxError, ImportError, AssertionError,
+            ValueError) as error:
         raise ToolError(f"config '{path}' cannot be read: {error}") from error
     try:
         cfg.merge_from_dict(cfg_options)

@@ -10,17 +10,17 @@ from tests.conftest import REPO, last_scalars, run
 
 CONFIGS = REPO / 'configs' / 'shapes'
 
-# Chance levels on the 60 validation images and why each bar is far above:
-# - bbox mAP: random boxes score ~0.00; the narrow detector trained from
-#   scratch for 600 iterations reaches (measured, see README) well above 0.3.
-# - mIoU over 5 classes: all-background scores ~0.15 (background IoU ~0.75,
-#   shapes 0); 600 iterations reach well above 0.6.
-# - top-1 over 4 classes: the majority class is ~0.3; 600 iterations reach
-#   well above 0.7.
+# Chance levels on the 60 validation images, and what the 200-iteration
+# schedules reached when measured (README: "Base configs"):
+# - bbox mAP: random boxes score ~0.00; measured 0.55. Bar: 0.30.
+# - mIoU over 5 classes: all-background scores ~15 (background IoU ~75,
+#   shapes 0); measured 90.7. Bar: 60.
+# - top-1 over 4 classes: the majority class is ~30 %; measured 91.7 %.
+#   Bar: 60 %.
 BASE_CONFIGS = [
     ('faster-rcnn_r18_fpn_narrow_shapes.py', 'coco/bbox_mAP', 0.30),
     ('deeplabv3_r18-d8_narrow_shapes.py', 'mIoU', 60.0),
-    ('resnet18_narrow_shapes.py', 'accuracy/top1', 70.0),
+    ('resnet18_narrow_shapes.py', 'accuracy/top1', 60.0),
 ]
 
 
@@ -33,7 +33,7 @@ def test_train_reaches_metric_and_test_reproduces_it(workspace, base_runs,
     trained = last_scalars(work_dir, metric)[metric]
     assert trained > threshold, f'{config}: {metric}={trained}'
 
-    checkpoint = work_dir / 'iter_600.pth'
+    checkpoint = work_dir / 'iter_200.pth'
     out = workspace / 'predictions.pkl'
     test_dir = workspace / 'test'
     run(['python', REPO / 'tools' / 'test.py', CONFIGS / config, checkpoint,

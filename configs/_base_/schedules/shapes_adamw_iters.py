@@ -1,6 +1,6 @@
 # An iteration-based AdamW schedule for the CPU-sized shapes models:
-# linear warm-up, then cosine decay. Tasks set max_iters and the lr.
-max_iters = 600
+# linear warm-up, then cosine decay; a few minutes on 2 CPU cores.
+max_iters = 200
 train_cfg = dict(
     type='IterBasedTrainLoop',
     max_iters=max_iters,
@@ -11,11 +11,11 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
     dict(
         type='CosineAnnealingLR',
         by_epoch=False,
-        begin=50,
+        begin=20,
         end=max_iters,
         eta_min_ratio=0.05),
 ]

@@ -1,0 +1,24 @@
+# ResNet-18 on ImageNet (8 x 32 batch, 100 epochs), distilled from the
+# mmpretrain model-zoo ResNet-50 and ResNet-101 (top-1 76.55 / 77.97).
+# Method configs set model.weighting.
+_base_ = 'mmpretrain::resnet/resnet18_8xb32_in1k.py'
+
+zoo = 'https://download.openmmlab.com/mmclassification/v0/resnet/'
+model = dict(
+    _delete_=True,
+    type='mtkd_mm.MultiTeacherDistiller',
+    student={{_base_.model}},
+    teachers=[
+        dict(name='resnet50',
+             config='mmpretrain::resnet/resnet50_8xb32_in1k.py',
+             checkpoint=zoo + 'resnet50_8xb32_in1k_20210831-ea4938fc.pth'),
+        dict(name='resnet101',
+             config='mmpretrain::resnet/resnet101_8xb32_in1k.py',
+             checkpoint=zoo + 'resnet101_8xb32_in1k_20210831-539c63f8.pth'),
+    ],
+    weighting=dict(type='AVER'),
+    temperature=4.0,
+    logit_loss_weight=1.0,
+    feature_loss=dict(type='FeatureMSE'),
+    feature_loss_weight=5.0)
+optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')

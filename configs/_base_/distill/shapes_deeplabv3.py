@@ -1,0 +1,22 @@
+# Multi-teacher distillation on shapes: the narrow DeepLabV3 R18 student
+# learns from two shapes-trained DeepLabV3 teachers. Method configs set
+# model.weighting.
+_base_ = '../../shapes/deeplabv3_r18-d8_narrow_shapes.py'
+
+teacher_config = 'mtkd_mm::shapes/deeplabv3_r18-d8_narrow_shapes.py'
+model = dict(
+    _delete_=True,
+    type='mtkd_mm.MultiTeacherDistiller',
+    student={{_base_.model}},
+    teachers=[
+        dict(name='deeplab_a', config=teacher_config,
+             checkpoint='work_dirs/shapes_teachers/deeplabv3_a.pth'),
+        dict(name='deeplab_b', config=teacher_config,
+             checkpoint='work_dirs/shapes_teachers/deeplabv3_b.pth'),
+    ],
+    weighting=dict(type='AVER'),
+    temperature=4.0,
+    logit_loss_weight=1.0,
+    feature_loss=dict(type='FeatureMSE'),
+    feature_loss_weight=5.0)
+optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')

@@ -1,0 +1,24 @@
+# Multi-teacher distillation on shapes: the narrow Faster R-CNN R18 student
+# learns from two shapes-trained Faster R-CNN teachers. Method configs
+# (configs/baselines/<method>/, configs/mtkd_rl/) set model.weighting.
+# Teacher checkpoints: train the teacher config and copy its last
+# checkpoint to the path below (tools/train_shapes_teachers.sh does it).
+_base_ = '../../shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
+
+teacher_config = 'mtkd_mm::shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
+model = dict(
+    _delete_=True,
+    type='mtkd_mm.MultiTeacherDistiller',
+    student={{_base_.model}},
+    teachers=[
+        dict(name='frcnn_a', config=teacher_config,
+             checkpoint='work_dirs/shapes_teachers/faster-rcnn_a.pth'),
+        dict(name='frcnn_b', config=teacher_config,
+             checkpoint='work_dirs/shapes_teachers/faster-rcnn_b.pth'),
+    ],
+    weighting=dict(type='AVER'),
+    temperature=4.0,
+    logit_loss_weight=1.0,
+    feature_loss=dict(type='FeatureMSE'),
+    feature_loss_weight=5.0)
+optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')

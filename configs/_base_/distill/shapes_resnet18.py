@@ -1,0 +1,22 @@
+# Multi-teacher distillation on shapes: the narrow ResNet-18 classifier
+# learns from two shapes-trained ResNet-18 teachers. Method configs set
+# model.weighting.
+_base_ = '../../shapes/resnet18_narrow_shapes.py'
+
+teacher_config = 'mtkd_mm::shapes/resnet18_narrow_shapes.py'
+model = dict(
+    _delete_=True,
+    type='mtkd_mm.MultiTeacherDistiller',
+    student={{_base_.model}},
+    teachers=[
+        dict(name='resnet_a', config=teacher_config,
+             checkpoint='work_dirs/shapes_teachers/resnet18_a.pth'),
+        dict(name='resnet_b', config=teacher_config,
+             checkpoint='work_dirs/shapes_teachers/resnet18_b.pth'),
+    ],
+    weighting=dict(type='AVER'),
+    temperature=4.0,
+    logit_loss_weight=1.0,
+    feature_loss=dict(type='FeatureMSE'),
+    feature_loss_weight=5.0)
+optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')

@@ -1,0 +1,3 @@
+from .connectors import BottleneckConnector, Connector, ConvBNReLUConnector
+
+__all__ = ['BottleneckConnector', 'Connector', 'ConvBNReLUConnector']

@@ -1,0 +1,278 @@
+"""The multi-teacher distiller: one student, K frozen teachers, a weighting."""
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModel
+
+from mtkd_mm.registry import MODELS, WEIGHTINGS
+from mtkd_mm.views import BuildError, view_for
+from mtkd_mm.weightings import TeacherState
+
+from .teacher_pool import TeacherPool, read_model_config
+
+
+def build_own(registry, cfg):
+    """Build an mtkd_mm part (loss, connector, weighting) in the mtkd_mm
+    scope, whatever the config's ``default_scope``; None stays None."""
+    return None if cfg is None else registry.build(dict(cfg, _scope_='mtkd_mm'))
+
+
+@MODELS.register_module()
+class MultiTeacherDistiller(BaseModel):
+    """Trains ``student`` from several frozen teachers at once.
+
+    ``loss`` runs the student's own loss code (recorded by the task view),
+    every teacher once under ``no_grad`` on the same batch normalised its
+    own way, then per-sample, per-teacher distillation losses weighted by
+    ``weighting``::
+
+        L = L_student + α · r · Σ_k mean_i(w_logit_ik · KL_ik)
+                      + β · r · Σ_k mean_i(w_feat_ik · F_ik)
+
+    with r = 1, or 1/K for weightings whose ``teacher_reduction`` is
+    ``'mean'``. ``predict`` and ``tensor`` are the student's own.
+
+    Args:
+        student (dict | str): model dict, config file or ``mmdet::…``.
+        teachers (list[dict]): ``dict(name, config, checkpoint)`` each.
+        weighting (dict): a ``WEIGHTINGS`` type (AVER, EBKD, CAMKD, …).
+        temperature (float): T of the logit loss.
+        logit_loss (dict | None): per-point logit loss (``KLDivergence``).
+        logit_loss_weight (float): α.
+        feature_loss (dict | None): per-sample feature loss (``FeatureMSE``,
+            ``PKD``, ``ChannelWiseDivergence``).
+        feature_loss_weight (float): β.
+        connector (dict): maps a student feature level to a teacher's.
+        feature_place (str, optional): module path of the distilled
+            features; the view's default when None.
+        feature_levels (list[int], optional): which of its outputs.
+        probe_size (int): side of the dummy images that measure channels at
+            build time.
+        data_preprocessor (dict, optional): given by the runner from a
+            top-level ``data_preprocessor`` (mmpretrain configs); it goes to
+            the student.
+    """
+
+    def __init__(self,
+                 student,
+                 teachers,
+                 weighting=dict(type='AVER'),
+                 temperature=4.0,
+                 logit_loss=dict(type='KLDivergence'),
+                 logit_loss_weight=1.0,
+                 feature_loss=dict(type='FeatureMSE'),
+                 feature_loss_weight=1.0,
+                 connector=dict(type='ConvBNReLUConnector'),
+                 feature_place=None,
+                 feature_levels=None,
+                 probe_size=64,
+                 data_preprocessor=None,
+                 init_cfg=None):
+        student_cfg = read_model_config(student, 'student', 'model.student')
+        if data_preprocessor is not None:
+            student_cfg.setdefault('data_preprocessor', data_preprocessor)
+        student = MODELS.build(student_cfg)
+        super().__init__(
+            data_preprocessor=student.data_preprocessor, init_cfg=init_cfg)
+        self.student = student
+        self.view = view_for(
+            student, feature_place=feature_place,
+            feature_levels=feature_levels)
+        self.view.check(student, 'student')
+        self.teachers = TeacherPool(teachers, student.data_preprocessor)
+        self.temperature = temperature
+        self.logit_loss = build_own(MODELS, logit_loss)
+        self.logit_loss_weight = logit_loss_weight
+        self.feature_loss = build_own(MODELS, feature_loss)
+        self.feature_loss_weight = feature_loss_weight
+        self.logit_teachers = self._check_teachers()
+        self.connectors = self._build_connectors(connector, probe_size)
+        self.weighting = self._build_weighting(weighting)
+
+    @property
+    def teacher_names(self):
+        return self.teachers.names
+
+    def _check_teachers(self):
+        """Indices of the teachers with logits; raise on a class mismatch."""
+        num_classes = self.view.num_classes(self.student)
+        logit_teachers = []
+        for index, (name, teacher) in enumerate(self.teachers.items()):
+            who = f"teacher '{name}'"
+            self.view.check(teacher, who)
+            classes = self.view.num_classes(teacher)
+            if classes is None:
+                print_log(
+                    f'{who} ({type(teacher).__name__}) is not a '
+                    f'{self.view.family.__name__}: it contributes feature '
+                    'knowledge only', 'current')
+            elif classes != num_classes:
+                raise BuildError(
+                    f'{who} predicts {classes} classes, the student '
+                    f'{num_classes} (model.teachers[{index}].config)')
+            else:
+                logit_teachers.append(index)
+        return logit_teachers
+
+    @torch.no_grad()
+    def _probe(self, model, size, who):
+        was_training = model.training
+        model.eval()
+        dummy = torch.zeros(2, 3, size, size)
+        features, embedding = self.view.probe(model, dummy, who)
+        model.train(was_training)
+        return features, embedding
+
+    def _build_connectors(self, connector, probe_size):
+        """One connector per teacher and feature level, sized by probing."""
+        connectors = nn.ModuleDict()
+        if self.feature_loss is None:
+            return connectors
+        student_levels, _ = self._probe(self.student, probe_size, 'student')
+        for name, teacher in self.teachers.items():
+            who = f"teacher '{name}'"
+            teacher_levels, _ = self._probe(teacher, probe_size, who)
+            if len(teacher_levels) != len(student_levels):
+                raise BuildError(
+                    f"{who}: feature_place '{self.view.feature_place}' gives "
+                    f'{len(teacher_levels)} levels, the student '
+                    f'{len(student_levels)} (set model.feature_levels)')
+            connectors[name] = nn.ModuleList([
+                build_own(
+                    MODELS,
+                    dict(connector, in_channels=s.shape[1],
+                         out_channels=t.shape[1]))
+                for s, t in zip(student_levels, teacher_levels)
+            ])
+        return connectors
+
+    def _build_weighting(self, cfg):
+        weighting = build_own(WEIGHTINGS, cfg)
+        try:
+            weighting.check_teachers(self.teacher_names, self.logit_teachers)
+        except ValueError as error:
+            raise BuildError(f'model.weighting: {error}') from error
+        if (weighting.needs_feature_classification
+                and not self.view.can_classify_features()):
+            raise BuildError(
+                f'model.weighting {cfg["type"]} classifies connected '
+                "features with the teachers' heads, which "
+                f'{type(self.view).__name__} supports only at its default '
+                'feature place')
+        return weighting
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        return self.student(inputs, data_samples, mode)
+
+    def loss(self, inputs, data_samples):
+        """Student losses plus the weighted distillation losses."""
+        losses, student, points = self.view.student_loss(
+            self.student, inputs, data_samples)
+        with torch.no_grad():
+            teachers = [
+                self.view.teacher_record(
+                    teacher, self.teachers.inputs_for(name, inputs), points,
+                    student) for name, teacher in self.teachers.items()
+            ]
+        kl = self._logit_losses(student, teachers, points)
+        connected, feature = self._feature_losses(student, teachers)
+        state = TeacherState(
+            self.teacher_names, self.logit_teachers, points, student,
+            teachers, kl, feature,
+            lazy=dict(
+                connected_ce=lambda: self._connected_ce(
+                    teachers, connected, points),
+                kd_grads=lambda: self._kd_grads(kl, student)))
+        with torch.no_grad():
+            weights = self.weighting(state)
+        self._check_finite(kl, feature)
+        scale = (1.0 / len(teachers)
+                 if self.weighting.teacher_reduction == 'mean' else 1.0)
+        result = {f'student.{k}': v for k, v in losses.items()}
+        if self.logit_loss is not None and self.logit_teachers:
+            result['distill.loss_logit'] = (
+                self.logit_loss_weight * scale *
+                (weights.logit * kl).mean(dim=0).sum())
+            for k, w in zip(self.logit_teachers, weights.logit.mean(dim=0)):
+                result[f'distill.w_logit.{self.teacher_names[k]}'] = w
+        if self.feature_loss is not None:
+            result['distill.loss_feature'] = (
+                self.feature_loss_weight * scale *
+                (weights.feature * feature).mean(dim=0).sum())
+            for name, w in zip(self.teacher_names,
+                               weights.feature.mean(dim=0)):
+                result[f'distill.w_feature.{name}'] = w
+        return result
+
+    def _logit_losses(self, student, teachers, points):
+        """(B, K_l) per-sample logit loss to each teacher with logits."""
+        if self.logit_loss is None or not self.logit_teachers:
+            return student.embedding.new_zeros(points.num_samples, 0)
+        temperature = self.temperature
+        if torch.is_tensor(temperature) and temperature.dim():
+            temperature = temperature[points.sample_index]
+        return torch.stack([
+            points.mean_per_sample(
+                self.logit_loss(student.logits, teachers[k].logits,
+                                temperature)) for k in self.logit_teachers
+        ], dim=1)
+
+    def _feature_losses(self, student, teachers):
+        """Connected student features per teacher, and (B, K) losses."""
+        if self.feature_loss is None:
+            return {}, student.embedding.new_zeros(
+                student.embedding.shape[0], len(teachers))
+        connected, losses = {}, []
+        for name, teacher in zip(self.teacher_names, teachers):
+            connected[name] = [
+                connector(s, t.shape[-2:]) for connector, s, t in zip(
+                    self.connectors[name], student.features,
+                    teacher.features)
+            ]
+            losses.append(
+                torch.stack([
+                    self.feature_loss(c, t)
+                    for c, t in zip(connected[name], teacher.features)
+                ]).mean(dim=0))
+        return connected, torch.stack(losses, dim=1)
+
+    @torch.no_grad()
+    def _connected_ce(self, teachers, connected, points):
+        """(B, K) CE of each teacher's head on its connected student
+        features."""
+        return torch.stack([
+            points.cross_entropy(
+                self.view.classify_features(
+                    teacher, record, [c.detach() for c in connected[name]],
+                    points))
+            for (name, teacher), record in zip(self.teachers.items(),
+                                               teachers)
+        ], dim=1)
+
+    def _kd_grads(self, kl, student):
+        """(K_l, P·C) gradient of each teacher's mean KD loss w.r.t. the
+        student logits (the weighting runs under ``no_grad``)."""
+        with torch.enable_grad():
+            return torch.stack([
+                torch.autograd.grad(
+                    kl[:, k].mean(), student.logits,
+                    retain_graph=True)[0].flatten()
+                for k in range(kl.shape[1])
+            ])
+
+    def _check_finite(self, kl, feature):
+        """Stop with the teacher's and the loss's name on NaN or inf."""
+        finite = torch.isfinite(torch.cat([kl, feature], dim=1)).all(dim=0)
+        if bool(finite.all()):
+            return
+        bad = int((~finite).nonzero()[0])
+        if bad < kl.shape[1]:
+            name, loss = self.teacher_names[self.logit_teachers[bad]], (
+                type(self.logit_loss).__name__)
+        else:
+            name = self.teacher_names[bad - kl.shape[1]]
+            loss = type(self.feature_loss).__name__
+        raise FloatingPointError(
+            f"non-finite distillation loss {loss} for teacher '{name}'")

@@ -1,0 +1,114 @@
+"""The task-view contract: the only task-specific code of the distiller."""
+from abc import ABCMeta, abstractmethod
+
+import torch
+
+from .recorder import Recorder
+
+
+class BuildError(ValueError):
+    """A config that cannot work, found while the distiller is built."""
+
+
+def as_levels(output):
+    """A module output (tensor, tuple or list of tensors) → list of tensors."""
+    if torch.is_tensor(output):
+        return [output]
+    return list(output)
+
+
+class TaskView(metaclass=ABCMeta):
+    """Reads features, per-point logits and embeddings from one model family.
+
+    Subclasses set ``family`` (the downstream base class they read),
+    ``default_feature_place`` and ``default_feature_levels``, and implement
+    :meth:`student_loss`, :meth:`teacher_record` and
+    :meth:`classify_features`.
+
+    Args:
+        feature_place (str, optional): dotted path of the module whose
+            output is distilled (e.g. ``'neck'``, ``'backbone'``).
+        feature_levels (list[int], optional): which outputs of that module;
+            None takes the view's default.
+    """
+
+    family = None
+    default_feature_place = 'backbone'
+    default_feature_levels = None
+
+    def __init__(self, feature_place=None, feature_levels=None):
+        self.feature_place = feature_place or self.default_feature_place
+        self.feature_levels = (
+            feature_levels if feature_levels is not None else
+            self.default_feature_levels)
+
+    @classmethod
+    def accepts(cls, model):
+        return isinstance(model, cls.family)
+
+    def check(self, model, who):
+        """Raise a :class:`BuildError` naming ``who`` unless ``model`` fits."""
+        try:
+            model.get_submodule(self.feature_place)
+        except AttributeError:
+            raise BuildError(
+                f"{who}: feature_place '{self.feature_place}' does not exist "
+                f'in {type(model).__name__}') from None
+
+    def feature_recorder(self, model):
+        return Recorder().module_output(
+            'features', model.get_submodule(self.feature_place))
+
+    def select_levels(self, output, who='model'):
+        """The configured levels of a feature-place output."""
+        levels = as_levels(output)
+        if self.feature_levels is None:
+            return levels
+        try:
+            return [levels[i] for i in self.feature_levels]
+        except IndexError:
+            raise BuildError(
+                f'{who}: feature_levels {self.feature_levels} out of range: '
+                f"'{self.feature_place}' gives {len(levels)} outputs"
+            ) from None
+
+    def probe(self, model, inputs, who):
+        """Feature levels and embedding of ``model`` on a dummy batch.
+
+        Returns:
+            tuple[list[Tensor], Tensor]: levels (B, C_l, H_l, W_l) and the
+            embedding (B, D).
+        """
+        recorder = self.feature_recorder(model)
+        with recorder.on():
+            extracted = model.extract_feat(inputs)
+        features = self.select_levels(recorder.outputs['features'], who)
+        return features, self.embed(extracted, features)
+
+    @abstractmethod
+    def embed(self, extracted, features):
+        """(B, D) pooled embedding from ``extract_feat``'s output."""
+
+    @abstractmethod
+    def num_classes(self, model):
+        """Number of classes the model predicts, or None (features only)."""
+
+    @abstractmethod
+    def student_loss(self, student, inputs, data_samples):
+        """Run the student's own loss; return (losses, record, points)."""
+
+    @abstractmethod
+    def teacher_record(self, teacher, inputs, points, student_record):
+        """The teacher's record on the student's points (call under
+        ``torch.no_grad()``)."""
+
+    def can_classify_features(self):
+        """Whether :meth:`classify_features` works with this feature place
+        (the CA-MKD feature weights need it)."""
+        return False
+
+    def classify_features(self, teacher, record, connected, points):
+        """Teacher ``teacher``'s head applied to connected student features
+        (CA-MKD feature weights): (P, C) logits."""
+        raise BuildError(f'{type(self).__name__} cannot classify features at '
+                         f"feature_place '{self.feature_place}'")

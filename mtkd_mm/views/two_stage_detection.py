@@ -1,0 +1,89 @@
+"""Task view of mmdet's two-stage detectors (``TwoStageDetector`` with a
+standard RoI head, e.g. Faster R-CNN)."""
+import torch
+from mmdet.models.detectors import TwoStageDetector
+
+from .base import BuildError, TaskView
+from .record import ModelRecord, Points
+
+
+def has_roi_classifier(model):
+    return (isinstance(model, TwoStageDetector) and model.with_roi_head
+            and getattr(model.roi_head, 'with_bbox', False)
+            and hasattr(model.roi_head, '_bbox_forward'))
+
+
+class TwoStageDetectionView(TaskView):
+    """Points are the student's sampled RoIs of the iteration.
+
+    Every teacher's RoI head classifies the same RoIs from the teacher's own
+    features; labels are the RoI targets of the student's assigner
+    (background = C). Features are the neck levels; the embedding is the
+    global average pool of each neck level, averaged over levels. A teacher
+    of another detector family gives features only.
+    """
+
+    family = TwoStageDetector
+    default_feature_place = 'neck'
+
+    def check(self, model, who):
+        super().check(model, who)
+        if who == 'student' and not has_roi_classifier(model):
+            raise BuildError(
+                f'student: {type(model).__name__} has no standard RoI head '
+                '(roi_head.bbox_head) to read RoI logits from')
+
+    def num_classes(self, model):
+        if not has_roi_classifier(model):
+            return None
+        return model.roi_head.bbox_head.num_classes
+
+    def embed(self, extracted, features):
+        pooled = [level.mean(dim=(2, 3)) for level in extracted]
+        return torch.stack(pooled).mean(dim=0)
+
+    def student_loss(self, student, inputs, data_samples):
+        recorder = self.feature_recorder(student)
+        recorder.module_output('neck', student.neck)
+        recorder.method_call('rois', student.roi_head.bbox_head,
+                             'loss_and_target')
+        with recorder.on():
+            losses = student.loss(inputs, data_samples)
+        _, kwargs, result = recorder.calls['rois']
+        labels = result['bbox_targets'][0]
+        rois = kwargs['rois']
+        record = ModelRecord(
+            features=self.select_levels(recorder.outputs['features']),
+            embedding=self.embed(recorder.outputs['neck'], None),
+            logits=kwargs['cls_score'],
+            context=dict(rois=rois))
+        points = Points(
+            sample_index=rois[:, 0].long(),
+            labels=labels,
+            num_samples=len(data_samples))
+        return losses, record, points
+
+    def teacher_record(self, teacher, inputs, points, student_record):
+        recorder = self.feature_recorder(teacher)
+        with recorder.on():
+            extracted = teacher.extract_feat(inputs)
+        logits = None
+        if has_roi_classifier(teacher):
+            rois = student_record.context['rois']
+            logits = teacher.roi_head._bbox_forward(extracted,
+                                                    rois)['cls_score']
+        return ModelRecord(
+            features=self.select_levels(recorder.outputs['features']),
+            embedding=self.embed(extracted, None),
+            logits=logits,
+            context=dict(rois=student_record.context['rois']))
+
+    def can_classify_features(self):
+        return self.feature_place == 'neck' and self.feature_levels is None
+
+    def classify_features(self, teacher, record, connected, points):
+        if not has_roi_classifier(teacher):
+            raise BuildError('a teacher without an RoI head cannot classify '
+                             'connected features')
+        return teacher.roi_head._bbox_forward(
+            tuple(connected), record.context['rois'])['cls_score']

@@ -1,0 +1,53 @@
+"""The weighting contract: per-sample teacher state → per-sample weights."""
+from abc import ABCMeta, abstractmethod
+from typing import NamedTuple
+
+import torch.nn as nn
+from torch import Tensor
+
+
+class TeacherWeights(NamedTuple):
+    """Per-sample teacher weights.
+
+    Attributes:
+        logit (Tensor): (B, K_l) over the teachers with logits.
+        feature (Tensor): (B, K) over all teachers.
+    """
+    logit: Tensor
+    feature: Tensor
+
+
+class TeacherWeighting(nn.Module, metaclass=ABCMeta):
+    """Maps a :class:`~mtkd_mm.weightings.TeacherState` to
+    :class:`TeacherWeights`. Called without gradients.
+
+    Class attributes:
+        needs_feature_classification (bool): it reads
+            ``state.connected_ce``; the distiller checks at build time that
+            the view can provide it.
+        teacher_reduction (str): ``'sum'`` adds the weighted teacher losses;
+            ``'mean'`` also divides them by K (the CA-MKD reference).
+    """
+
+    needs_feature_classification = False
+    teacher_reduction = 'sum'
+
+    @abstractmethod
+    def forward(self, state):
+        """state → :class:`TeacherWeights`."""
+
+    def check_teachers(self, names, logit_teachers):
+        """Hook for build-time checks of the teacher pool."""
+
+
+def uniform(batch, num_teachers, like):
+    """(B, K) of 1/K."""
+    return like.new_full((batch, num_teachers), 1.0 / num_teachers)
+
+
+def feature_weights_like_logits(state, logit_weights):
+    """Feature weights that follow the logit weights when every teacher has
+    logits, else 1/K (feature-only teachers have no logit state)."""
+    if len(state.logit_teachers) == state.num_teachers:
+        return logit_weights
+    return uniform(state.num_samples, state.num_teachers, logit_weights)

@@ -1,0 +1,50 @@
+"""tools/train.py on the AVER shapes configs with two shapes-trained teachers:
+it trains, logs the distillation losses and teacher weights, and the
+exported student, evaluated with the plain student config, scores exactly
+what the distiller's own evaluation scored."""
+import pytest
+
+from tests.conftest import REPO, last_scalars, run
+
+TASKS = [
+    ('faster-rcnn_r18_fpn_narrow_shapes', 'coco/bbox_mAP',
+     ('frcnn_a', 'frcnn_b')),
+    ('deeplabv3_r18-d8_narrow_shapes', 'mIoU', ('deeplab_a', 'deeplab_b')),
+    ('resnet18_narrow_shapes', 'accuracy/top1', ('resnet_a', 'resnet_b')),
+]
+ITERS = 40
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name,metric,teachers', TASKS)
+def test_aver_distillation_and_student_export(workspace, base_runs, name,
+                                              metric, teachers):
+    base = base_runs(name)
+    work_dir = workspace / 'distill'
+    # Teachers of different strength: the base run at 200 and 100 iters.
+    run(['python', REPO / 'tools' / 'train.py',
+         REPO / 'configs' / 'baselines' / 'aver' / f'{name}.py',
+         '--work-dir', work_dir, '--cfg-options',
+         f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
+         f'model.teachers.1.checkpoint={base / "iter_100.pth"}',
+         f'train_cfg.max_iters={ITERS}', f'train_cfg.val_interval={ITERS}',
+         f'default_hooks.checkpoint.interval={ITERS}',
+         'default_hooks.logger.interval=10'], cwd=workspace)
+
+    logged = last_scalars(work_dir, 'distill.loss_logit')
+    for key in ('distill.loss_logit', 'distill.loss_feature', 'loss'):
+        assert logged[key] > 0, key
+    for teacher in teachers:
+        for kind in ('logit', 'feature'):
+            assert logged[f'distill.w_{kind}.{teacher}'] == pytest.approx(
+                0.5), 'AVER gives each of two teachers 1/2'
+    distilled = last_scalars(work_dir, metric)[metric]
+
+    student_ckpt = workspace / 'student.pth'
+    run(['python', REPO / 'tools' / 'model_converters' / 'export_student.py',
+         work_dir / f'iter_{ITERS}.pth', student_ckpt], cwd=workspace)
+    test_dir = workspace / 'test_student'
+    run(['python', REPO / 'tools' / 'test.py',
+         REPO / 'configs' / 'shapes' / f'{name}.py', student_ckpt,
+         '--work-dir', test_dir], cwd=workspace)
+    assert last_scalars(test_dir, metric)[metric] == pytest.approx(distilled)

@@ -1,0 +1,129 @@
+"""Time a distillation config, step by step, on this machine.
+
+    python tools/analysis/benchmark_distill.py CONFIG [--iters 20] \
+        [--cfg-options k=v ...]
+
+For each of N batches (loaded beforehand, so data loading is not timed) it
+times, interleaved: the student-only train step, each teacher's no-grad
+forward, and the whole distillation train step; the weighting's own time is
+measured inside the distillation step. It prints medians and, last, one
+JSON object with every figure (seconds, peak RSS in MiB).
+"""
+import argparse
+import copy
+import json
+import resource
+import statistics
+import time
+
+import torch
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+import mtkd_mm  # noqa: F401
+from mtkd_mm.engine.launch import CfgOptionsAction, load_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--iters', type=int, default=20)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+                        default={})
+    return parser.parse_args()
+
+
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+class ModuleTimer:
+    """Accumulates the wall time of a module's forward calls."""
+
+    def __init__(self, module):
+        self.total = 0.0
+        module.register_forward_pre_hook(self._start)
+        module.register_forward_hook(self._stop)
+
+    def _start(self, module, args):
+        self._t0 = time.perf_counter()
+
+    def _stop(self, module, args, output):
+        self.total += time.perf_counter() - self._t0
+
+    def take(self):
+        value, self.total = self.total, 0.0
+        return value
+
+
+def main():
+    args = parse_args()
+    torch.manual_seed(0)
+    cfg = load_config(args.config, args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    model_cfg = copy.deepcopy(cfg.model)
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    from mtkd_mm.registry import MODELS
+    distiller = MODELS.build(model_cfg)
+    distiller.init_weights()
+    distiller.train()
+    student = distiller.student
+    optim = build_optim_wrapper(distiller, copy.deepcopy(cfg.optim_wrapper))
+    student_optim = build_optim_wrapper(
+        student,
+        {k: v for k, v in cfg.optim_wrapper.items() if k != 'constructor'})
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    batches, iterator = [], iter(loader)
+    for _ in range(args.iters + args.warmup):
+        batches.append(next(iterator))
+
+    weighting_timer = ModuleTimer(distiller.weighting)
+    names = distiller.teacher_names
+    times = {'student_step': [], 'distill_step': [], 'weighting': []}
+    times.update({f'teacher_forward.{n}': [] for n in names})
+    for index, batch in enumerate(batches):
+        record = index >= args.warmup
+        t_student = timed(lambda: student.train_step(batch, student_optim))
+        data = distiller.data_preprocessor(batch, True)
+        with torch.no_grad():
+            _, s_record, points = distiller.view.student_loss(
+                student, data['inputs'], data['data_samples'])
+        t_teachers = {}
+        for name, teacher in distiller.teachers.items():
+            inputs = distiller.teachers.inputs_for(name, data['inputs'])
+            with torch.no_grad():
+                t_teachers[name] = timed(
+                    lambda: distiller.view.teacher_record(
+                        teacher, inputs, points, s_record))
+        weighting_timer.take()
+        t_distill = timed(lambda: distiller.train_step(batch, optim))
+        t_weighting = weighting_timer.take()
+        if record:
+            times['student_step'].append(t_student)
+            times['distill_step'].append(t_distill)
+            times['weighting'].append(t_weighting)
+            for name, t in t_teachers.items():
+                times[f'teacher_forward.{name}'].append(t)
+
+    result = {k: statistics.median(v) for k, v in times.items()}
+    parts = result['student_step'] + sum(
+        result[f'teacher_forward.{n}'] for n in names)
+    result['student_plus_teachers'] = parts
+    result['overhead_ratio'] = result['distill_step'] / parts
+    result['peak_rss_mib'] = resource.getrusage(
+        resource.RUSAGE_SELF).ru_maxrss / 1024
+    result['iters'] = args.iters
+    result['config'] = args.config
+    for key, value in result.items():
+        if isinstance(value, float):
+            print(f'{key:>40s}: {value:.4f}')
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    main()
