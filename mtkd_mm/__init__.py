@@ -1,4 +1,12 @@
 """mtkd_mm: multi-teacher knowledge distillation for OpenMMLab 2.x."""
+import warnings
+
+# mmengine and mmdet import pkg_resources (setuptools < 81 is pinned for
+# them); its deprecation notice, repeated on every import, would bury the
+# tools' one-line error messages.
+warnings.filterwarnings(
+    'ignore', message='pkg_resources is deprecated', category=UserWarning)
+
 from . import checkpoint_safety  # noqa: F401  (before any checkpoint loads)
 from . import connectors, distillers, engine, losses, weightings  # noqa: F401
 from .version import __version__

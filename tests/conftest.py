@@ -38,12 +38,16 @@ def run(cmd, cwd, timeout=900, env=None, check=True):
 
 
 def last_scalars(work_dir, key):
-    """The last logged record of ``vis_data/scalars.json`` holding ``key``."""
-    files = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))
-    assert files, f'no scalars.json under {work_dir}'
-    records = [json.loads(line) for line in files[-1].read_text().splitlines()]
+    """The last logged record holding ``key``: training and validation
+    scalars (``<ts>/vis_data/scalars.json``) or a test run's metrics
+    (``<ts>/<ts>.json``)."""
+    files = sorted(Path(work_dir).glob('*/vis_data/scalars.json')) + sorted(
+        Path(work_dir).glob('*/*.json'))
+    records = [
+        json.loads(line) for f in files for line in f.read_text().splitlines()
+    ]
     found = [r for r in records if key in r]
-    assert found, f'{key} never logged in {files[-1]}'
+    assert found, f'{key} never logged under {work_dir}'
     return found[-1]
 
 

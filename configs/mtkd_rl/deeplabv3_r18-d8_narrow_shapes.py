@@ -1,0 +1,12 @@
+# MTKD-RL on the shapes data (CPU size): the reference agent and fusion, a
+# warm-up of 20 iterations and an agent update every 20 iterations (the
+# 200-iteration schedule is short).
+_base_ = '../_base_/distill/shapes_deeplabv3.py'
+
+model = dict(weighting=dict(type='MTKDRL', warmup_iters=20))
+custom_hooks = [
+    dict(
+        type='mtkd_mm.MTKDRLAgentHook',
+        update_interval=20,
+        update_at_epoch_end=False)
+]

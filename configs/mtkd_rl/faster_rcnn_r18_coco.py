@@ -1,0 +1,21 @@
+# MTKD-RL (Yang et al., AAAI 2025) for Faster R-CNN R18-FPN on COCO, with the
+# mmdet model-zoo Faster R-CNN R50, R101 and X101-64x4d as teachers.
+#
+# The paper's (its CIFAR/ImageNet reference code): the agent (Linear 128, two
+# softmax heads), the state [cos, KL, CE, teacher embedding, teacher logits],
+# fusion w = (a + c + d) / 3 with the CA-MKD and divergence-aware weights,
+# reward -(CE + Σ w KL + β Σ w F) standardised and clamped to [0, 1], the
+# surrogate update (SGD lr 0.1) every 1000 iterations, T = 4, α = 1, β = 5,
+# weights 1 for every teacher during the first epoch.
+# Ours: "sample" = image; the teachers' RoI heads classify the student's
+# sampled RoIs; KL/CE are means over an image's RoIs, the state's logits the
+# mean RoI class probabilities, embeddings the pooled FPN levels, the
+# feature loss the mean over FPN levels (see ALGORITHMS.md §5).
+_base_ = '../_base_/distill/coco_faster-rcnn_r18.py'
+
+model = dict(
+    weighting=dict(type='MTKDRL', warmup_iters=7330),  # one epoch at bs 16
+    temperature=4.0,
+    logit_loss_weight=1.0,
+    feature_loss_weight=5.0)
+custom_hooks = [dict(type='mtkd_mm.MTKDRLAgentHook', update_interval=1000)]
