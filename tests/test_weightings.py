@@ -11,8 +11,9 @@ from mmengine.logging import MessageHub
 from mtkd_mm.losses import KLDivergence
 from mtkd_mm.registry import WEIGHTINGS
 from mtkd_mm.views.record import ModelRecord, Points
-from mtkd_mm.weightings import (AEKD, AVER, CAMKD, EBKD, TeacherState,
-                                confidence_weights, min_norm_simplex)
+from mtkd_mm.weightings import (AEKD, AVER, CAMKD, EBKD, PoolInfo,
+                                TeacherState, confidence_weights,
+                                min_norm_simplex)
 
 NUM_CLASSES = 4
 TEMPERATURE = 4.0
@@ -74,6 +75,11 @@ def make_state(sample_index, labels, num_samples, teacher_logits,
         kd_grads=real_kd_grads if lazy_kd_grads else fail('kd_grads'))
     return TeacherState(names, logit_teachers, points, student, teachers, kl,
                         feature_loss, lazy)
+
+
+def pool_info(names, logit_teachers):
+    return PoolInfo(names, logit_teachers, [6] * len(names),
+                    [[3]] * len(names), NUM_CLASSES, 1.0)
 
 
 def random_logits(num_points, num_teachers, seed, scales=None):
@@ -405,7 +411,7 @@ def test_camkd_uniform_feature_form_with_feature_only_teacher(iteration):
     state = feature_only_state(lazy_kd_grads=False)
     weighting = CAMKD(feature_form='uniform')
     assert not weighting.needs_feature_classification
-    weighting.check_teachers(state.names, state.logit_teachers)
+    weighting.setup(pool_info(state.names, state.logit_teachers))
     weights = weighting(state)
     ce = reference_teacher_ce(state)
     close(weights.logit.double(),
@@ -415,8 +421,8 @@ def test_camkd_uniform_feature_form_with_feature_only_teacher(iteration):
 
 def test_camkd_connected_rejects_feature_only_teacher():
     with pytest.raises(ValueError, match='t1'):
-        CAMKD().check_teachers(['t0', 't1', 't2'], [0, 2])
-    CAMKD().check_teachers(['t0', 't1'], [0, 1])
+        CAMKD().setup(pool_info(['t0', 't1', 't2'], [0, 2]))
+    CAMKD().setup(pool_info(['t0', 't1'], [0, 1]))
     with pytest.raises(ValueError):
         CAMKD(feature_form='bogus')
 

@@ -1,12 +1,13 @@
 """The multi-teacher distiller: one student, K frozen teachers, a weighting."""
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
 from mtkd_mm.registry import MODELS, WEIGHTINGS
 from mtkd_mm.views import BuildError, view_for
-from mtkd_mm.weightings import TeacherState
+from mtkd_mm.weightings import PoolInfo, TeacherState
 
 from .teacher_pool import TeacherPool, read_model_config
 
@@ -86,8 +87,15 @@ class MultiTeacherDistiller(BaseModel):
         self.feature_loss = build_own(MODELS, feature_loss)
         self.feature_loss_weight = feature_loss_weight
         self.logit_teachers = self._check_teachers()
-        self.connectors = self._build_connectors(connector, probe_size)
-        self.weighting = self._build_weighting(weighting)
+        self.connectors, pool_info = self._build_connectors(
+            connector, probe_size)
+        self.weighting = self._build_weighting(weighting, pool_info)
+        # The weighting learns in its own hook: DDP must not wait for its
+        # gradients in the student's backward pass.
+        self._ddp_params_and_buffers_to_ignore = [
+            f'weighting.{name}' for name, _ in self.weighting.state_dict(
+                keep_vars=True).items()
+        ]
 
     @property
     def teacher_names(self):
@@ -124,19 +132,25 @@ class MultiTeacherDistiller(BaseModel):
         return features, embedding
 
     def _build_connectors(self, connector, probe_size):
-        """One connector per teacher and feature level, sized by probing."""
+        """Probe every model on dummy images; build one connector per
+        teacher and feature level. Returns the connectors and a
+        :class:`PoolInfo` for the weighting."""
         connectors = nn.ModuleDict()
-        if self.feature_loss is None:
-            return connectors
         student_levels, _ = self._probe(self.student, probe_size, 'student')
+        embedding_dims, feature_channels = [], []
         for name, teacher in self.teachers.items():
             who = f"teacher '{name}'"
-            teacher_levels, _ = self._probe(teacher, probe_size, who)
+            teacher_levels, embedding = self._probe(teacher, probe_size, who)
+            embedding_dims.append(embedding.shape[1])
+            if self.feature_loss is None:
+                feature_channels.append([])
+                continue
             if len(teacher_levels) != len(student_levels):
                 raise BuildError(
                     f"{who}: feature_place '{self.view.feature_place}' gives "
                     f'{len(teacher_levels)} levels, the student '
                     f'{len(student_levels)} (set model.feature_levels)')
+            feature_channels.append([t.shape[1] for t in teacher_levels])
             connectors[name] = nn.ModuleList([
                 build_own(
                     MODELS,
@@ -144,12 +158,19 @@ class MultiTeacherDistiller(BaseModel):
                          out_channels=t.shape[1]))
                 for s, t in zip(student_levels, teacher_levels)
             ])
-        return connectors
+        info = PoolInfo(
+            names=self.teacher_names,
+            logit_teachers=self.logit_teachers,
+            embedding_dims=embedding_dims,
+            feature_channels=feature_channels,
+            logit_dim=self.view.logit_dim(self.student),
+            feature_loss_weight=self.feature_loss_weight)
+        return connectors, info
 
-    def _build_weighting(self, cfg):
+    def _build_weighting(self, cfg, pool_info):
         weighting = build_own(WEIGHTINGS, cfg)
         try:
-            weighting.check_teachers(self.teacher_names, self.logit_teachers)
+            weighting.setup(pool_info)
         except ValueError as error:
             raise BuildError(f'model.weighting: {error}') from error
         if (weighting.needs_feature_classification
@@ -181,10 +202,12 @@ class MultiTeacherDistiller(BaseModel):
         state = TeacherState(
             self.teacher_names, self.logit_teachers, points, student,
             teachers, kl, feature,
+            summary_uses_probabilities=self.view.summary_uses_probabilities,
             lazy=dict(
                 connected_ce=lambda: self._connected_ce(
                     teachers, connected, points),
-                kd_grads=lambda: self._kd_grads(kl, student)))
+                kd_grads=lambda: self._kd_grads(kl, student),
+                cosine=lambda: self._cosine(teachers, connected)))
         with torch.no_grad():
             weights = self.weighting(state)
         self._check_finite(kl, feature)
@@ -249,6 +272,18 @@ class MultiTeacherDistiller(BaseModel):
                     points))
             for (name, teacher), record in zip(self.teachers.items(),
                                                teachers)
+        ], dim=1)
+
+    def _cosine(self, teachers, connected):
+        """(B, K) cosine similarity of the pooled connected student feature
+        (global average pool, averaged over levels) and each teacher's
+        embedding."""
+        return torch.stack([
+            F.cosine_similarity(
+                torch.stack([c.detach().mean(dim=(2, 3))
+                             for c in connected[name]]).mean(dim=0),
+                record.embedding, dim=1)
+            for name, record in zip(self.teacher_names, teachers)
         ], dim=1)
 
     def _kd_grads(self, kl, student):

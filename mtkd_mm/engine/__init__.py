@@ -1,8 +1,8 @@
 from .cpu_ddp import CPUDistributedDataParallel
-from .hooks import RankConsistencyHook, TeacherEvalHook
+from .hooks import MTKDRLAgentHook, RankConsistencyHook, TeacherEvalHook
 from .optim_constructor import DistillerOptimWrapperConstructor
 
 __all__ = [
     'CPUDistributedDataParallel', 'DistillerOptimWrapperConstructor',
-    'RankConsistencyHook', 'TeacherEvalHook'
+    'MTKDRLAgentHook', 'RankConsistencyHook', 'TeacherEvalHook'
 ]

@@ -33,6 +33,7 @@ class TaskView(metaclass=ABCMeta):
     """
 
     family = None
+    summary_uses_probabilities = True
     default_feature_place = 'backbone'
     default_feature_levels = None
 
@@ -92,6 +93,10 @@ class TaskView(metaclass=ABCMeta):
     @abstractmethod
     def num_classes(self, model):
         """Number of classes the model predicts, or None (features only)."""
+
+    def logit_dim(self, model):
+        """C, the width of the model's per-point logits."""
+        return self.num_classes(model)
 
     @abstractmethod
     def student_loss(self, student, inputs, data_samples):

@@ -18,6 +18,7 @@ class ClassificationView(TaskView):
     embedding is the neck (pooling) output."""
 
     family = ImageClassifier
+    summary_uses_probabilities = False
     default_feature_place = 'backbone'
     default_feature_levels = [-1]
 

@@ -38,6 +38,9 @@ class TwoStageDetectionView(TaskView):
             return None
         return model.roi_head.bbox_head.num_classes
 
+    def logit_dim(self, model):
+        return self.num_classes(model) + 1  # RoI logits include background
+
     def embed(self, extracted, features):
         pooled = [level.mean(dim=(2, 3)) for level in extracted]
         return torch.stack(pooled).mean(dim=0)

@@ -1,11 +1,14 @@
 from .aekd import AEKD, min_norm_simplex
 from .aver import AVER
-from .base import TeacherWeighting, TeacherWeights
+from .base import PoolInfo, TeacherWeighting, TeacherWeights
 from .ca_mkd import CAMKD, confidence_weights
 from .ebkd import EBKD
+from .experience import ExperienceBuffer
+from .mtkd_rl import MTKDRL, PolicyNetwork
 from .state import TeacherState
 
 __all__ = [
-    'AEKD', 'AVER', 'CAMKD', 'EBKD', 'TeacherState', 'TeacherWeighting',
+    'AEKD', 'AVER', 'CAMKD', 'EBKD', 'ExperienceBuffer', 'MTKDRL',
+    'PolicyNetwork', 'PoolInfo', 'TeacherState', 'TeacherWeighting',
     'TeacherWeights', 'confidence_weights', 'min_norm_simplex'
 ]

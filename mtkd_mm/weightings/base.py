@@ -17,6 +17,26 @@ class TeacherWeights(NamedTuple):
     feature: Tensor
 
 
+class PoolInfo(NamedTuple):
+    """What a weighting may know about the teacher pool when it is built.
+
+    Attributes:
+        names (list[str]): the K teachers.
+        logit_teachers (list[int]): indices of the teachers with logits.
+        embedding_dims (list[int]): D_k of each teacher's embedding.
+        feature_channels (list[list[int]]): channels of each teacher's
+            feature levels ([] without a feature loss).
+        logit_dim (int): C, the width of the per-point logits.
+        feature_loss_weight (float): β of the distiller.
+    """
+    names: list
+    logit_teachers: list
+    embedding_dims: list
+    feature_channels: list
+    logit_dim: int
+    feature_loss_weight: float
+
+
 class TeacherWeighting(nn.Module, metaclass=ABCMeta):
     """Maps a :class:`~mtkd_mm.weightings.TeacherState` to
     :class:`TeacherWeights`. Called without gradients.
@@ -36,8 +56,9 @@ class TeacherWeighting(nn.Module, metaclass=ABCMeta):
     def forward(self, state):
         """state → :class:`TeacherWeights`."""
 
-    def check_teachers(self, names, logit_teachers):
-        """Hook for build-time checks of the teacher pool."""
+    def setup(self, info):
+        """Called once the pool is built, with a :class:`PoolInfo`: check
+        the pool (raise ``ValueError``) and size what depends on it."""
 
 
 def uniform(batch, num_teachers, like):

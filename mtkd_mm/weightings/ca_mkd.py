@@ -40,11 +40,12 @@ class CAMKD(TeacherWeighting):
         self.needs_feature_classification = feature_form == 'connected'
         self.feature_off_iters = feature_off_iters
 
-    def check_teachers(self, names, logit_teachers):
-        if self.feature_form == 'connected' and len(logit_teachers) < len(
-                names):
-            only_features = sorted(set(names) - {names[k] for k in
-                                                 logit_teachers})
+    def setup(self, info):
+        if self.feature_form == 'connected' and len(
+                info.logit_teachers) < len(info.names):
+            only_features = sorted(
+                set(info.names) - {info.names[k]
+                                   for k in info.logit_teachers})
             raise ValueError(
                 "CAMKD feature_form='connected' needs a head on every "
                 f'teacher; {only_features} give features only (use '

@@ -22,12 +22,16 @@ class TeacherState:
         embeddings (list[Tensor]): K teacher embeddings, (B, D_k) each.
         connected_ce (Tensor): (B, K) CE of the teachers' heads on the
             connected student features (CA-MKD feature weights).
+        teacher_summary (Tensor): (B, K_l, C) logits (classification) or
+            mean class probabilities (detection, segmentation).
+        cosine (Tensor): (B, K) cosine of the pooled connected student
+            feature and each teacher's embedding (MTKD-RL).
         kd_grads (Tensor): (K_l, P·C) gradient of each teacher's mean KD
             loss w.r.t. the student logits (AEKD).
     """
 
     def __init__(self, names, logit_teachers, points, student, teachers, kl,
-                 feature_loss, lazy):
+                 feature_loss, lazy, summary_uses_probabilities=True):
         self.names = names
         self.logit_teachers = logit_teachers
         self.points = points
@@ -36,6 +40,7 @@ class TeacherState:
         self.kl = kl.detach()
         self.feature_loss = feature_loss.detach()
         self._lazy = lazy
+        self.summary_uses_probabilities = summary_uses_probabilities
 
     @property
     def num_samples(self):
@@ -74,6 +79,19 @@ class TeacherState:
             self.points.mean_per_sample(F.softmax(r.logits, dim=1))
             for r in self._logit_records()
         ], dim=1)
+
+    @property
+    def teacher_summary(self):
+        """(B, K_l, C): what the MTKD-RL state calls a teacher's logits: the
+        logits themselves when points are samples, else the mean class
+        probabilities over the sample's points."""
+        if self.summary_uses_probabilities:
+            return self.teacher_probs
+        return torch.stack([r.logits for r in self._logit_records()], dim=1)
+
+    @cached_property
+    def cosine(self):
+        return self._lazy['cosine']().detach()
 
     @property
     def embeddings(self):

@@ -1,0 +1,226 @@
+"""MTKD-RL: teacher weights from a reinforcement-learning agent
+(Yang et al., AAAI 2025)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+
+from mtkd_mm.registry import WEIGHTINGS
+
+from .base import TeacherWeighting, TeacherWeights
+from .ca_mkd import confidence_weights
+from .experience import ExperienceBuffer
+
+
+class PolicyNetwork(nn.Module):
+    """The reference ``PolicyTrans``: Linear(S → hidden, no bias) → ReLU, then
+    two heads Linear(hidden → K) with a softmax over teachers.
+
+    (B, S) → logit and feature actions, (B, K) each.
+    """
+
+    def __init__(self, state_dim, num_teachers, hidden=128):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Linear(state_dim, hidden, bias=False), nn.ReLU(inplace=True))
+        self.logit_head = nn.Linear(hidden, num_teachers)
+        self.feature_head = nn.Linear(hidden, num_teachers)
+
+    def forward(self, state):
+        hidden = self.body(state)
+        return (self.logit_head(hidden).softmax(dim=1),
+                self.feature_head(hidden).softmax(dim=1))
+
+
+def agent_state(state):
+    """The agent input ``concat_k [cos_ik, KL_ik, CE_ik, e_t,k,i, z_t,k,i]``,
+    (B, Σ_k (D_k + C + 3)), detached and not normalised (the reference)."""
+    parts = []
+    for k in range(state.num_teachers):
+        parts += [
+            state.cosine[:, k:k + 1], state.kl[:, k:k + 1],
+            state.teacher_ce[:, k:k + 1], state.embeddings[k],
+            state.teacher_summary[:, k]
+        ]
+    return torch.cat(parts, dim=1).detach()
+
+
+def standardised_reward(reward):
+    """``clamp((R − mean) / std, 0, 1)`` over the batch: (B,) → (B,)."""
+    std = reward.std() if reward.numel() > 1 else reward.new_tensor(0.0)
+    if not torch.isfinite(std) or std == 0:
+        return torch.zeros_like(reward)
+    return ((reward - reward.mean()) / std).clamp(0, 1)
+
+
+def surrogate_loss(actions, reward):
+    """The reference update: ``mean_{i,k} R_i · (−log a_ik)`` for one head
+    (``BCE(a, 1; weight=R)``). actions (B, K), reward (B,)."""
+    return (reward[:, None] * -actions.clamp(min=1e-12).log()).mean()
+
+
+@WEIGHTINGS.register_module()
+class MTKDRL(TeacherWeighting):
+    """The MTKD-RL agent and its fusion with confidence- and
+    divergence-aware weights (ALGORITHMS.md §1).
+
+    In the student's step (no gradients) the agent reads each sample's
+    state, outputs per-sample teacher weights, and the batch's experience
+    (state, standardised reward[, sampled action]) is stored; an
+    :class:`~mtkd_mm.engine.MTKDRLAgentHook` calls :meth:`update`.
+
+    Args:
+        fusion (str): ``'average'``: w = (a + c + d) / 3 (the reference);
+            ``'dynamic'``: w = λ0·a + λ1·c + λ2·d with λ = softmax of a
+            learnable 3-vector per kind, learned by the agent's update (ours).
+        warmup_iters (int): iterations in which every weight is 1 (the
+            reference: its first epoch).
+        policy (str): ``'surrogate'`` (the released code: the action is
+            "use every teacher") or ``'reinforce'`` (sample actions from a
+            Dirichlet around the agent output, −(R − b)·log π with a running
+            mean baseline b; ours).
+        concentration (float): Dirichlet concentration scale (reinforce).
+        hidden (int): the agent's hidden width.
+        lr (float): SGD learning rate of the agent (no momentum).
+        buffer_size (int): most batches of experience kept between updates.
+        baseline_momentum (float): of the REINFORCE running-mean baseline.
+    """
+
+    def __init__(self,
+                 fusion='average',
+                 warmup_iters=0,
+                 policy='surrogate',
+                 concentration=50.0,
+                 hidden=128,
+                 lr=0.1,
+                 buffer_size=1000,
+                 baseline_momentum=0.9):
+        super().__init__()
+        if fusion not in ('average', 'dynamic'):
+            raise ValueError(f"MTKDRL.fusion must be 'average' or 'dynamic', "
+                             f'got {fusion!r}')
+        if policy not in ('surrogate', 'reinforce'):
+            raise ValueError("MTKDRL.policy must be 'surrogate' or "
+                             f"'reinforce', got {policy!r}")
+        self.fusion = fusion
+        self.warmup_iters = warmup_iters
+        self.policy = policy
+        self.concentration = concentration
+        self.hidden = hidden
+        self.lr = lr
+        self.baseline_momentum = baseline_momentum
+        self.experience = ExperienceBuffer(buffer_size)
+        self.register_buffer('baseline', torch.zeros(()))
+        if fusion == 'dynamic':
+            self.fusion_logits = nn.Parameter(torch.ones(2, 3))
+        self.agent = None
+
+    def setup(self, info):
+        if len(info.logit_teachers) != len(info.names):
+            raise ValueError('MTKDRL needs logits from every teacher; '
+                             'some give features only')
+        for name, dim, channels in zip(info.names, info.embedding_dims,
+                                       info.feature_channels):
+            if not channels:
+                raise ValueError('MTKDRL needs a feature loss: its state '
+                                 'holds the cosine of connected features')
+            if any(c != dim for c in channels):
+                raise ValueError(
+                    f"teacher '{name}': feature channels {channels} differ "
+                    f'from its embedding ({dim}); the cosine in the state '
+                    'needs them equal')
+        self.feature_loss_weight = info.feature_loss_weight
+        state_dim = sum(d + info.logit_dim + 3 for d in info.embedding_dims)
+        self.state_dim = state_dim
+        self.agent = PolicyNetwork(state_dim, len(info.names), self.hidden)
+        self.optimizer = torch.optim.SGD(self.parameters(), lr=self.lr)
+
+    def fusion_weights(self):
+        """(2, 3): the λ of logits and features (fixed thirds when
+        ``fusion='average'``)."""
+        if self.fusion == 'dynamic':
+            return self.fusion_logits.softmax(dim=1)
+        return torch.full((2, 3), 1 / 3, device=self.baseline.device)
+
+    @staticmethod
+    def fixed_weights(state):
+        """(2, 2, B, K): [logit, feature] × [confidence-aware,
+        divergence-aware] weights."""
+        confidence = confidence_weights(state.teacher_ce)
+        return torch.stack([
+            torch.stack([confidence, state.kl.softmax(dim=1)]),
+            torch.stack([confidence, state.cosine.softmax(dim=1)]),
+        ])
+
+    def fuse(self, actions, fixed):
+        """Agent actions (B, K) ×2 and fixed weights → fused logit and
+        feature weights, (B, K) each."""
+        return [
+            lam[0] * a + lam[1] * c + lam[2] * d
+            for a, (c, d), lam in zip(actions, fixed, self.fusion_weights())
+        ]
+
+    def forward(self, state):
+        iteration = MessageHub.get_current_instance().get_info('iter', 0)
+        if iteration < self.warmup_iters:
+            ones = torch.ones_like(state.kl)
+            return TeacherWeights(logit=ones, feature=ones.clone())
+        observation = agent_state(state)
+        actions = self.agent(observation)
+        extras = {'fixed': self.fixed_weights(state)}
+        if self.policy == 'reinforce' and self.training:
+            actions = [self._dirichlet(a).sample() for a in actions]
+            extras['sampled'] = torch.stack(actions)
+        logit, feature = self.fuse(actions, extras['fixed'])
+        reward = -(state.student_ce + (logit * state.kl).sum(dim=1) +
+                   self.feature_loss_weight *
+                   (feature * state.feature_loss).sum(dim=1))
+        if self.training:
+            self.experience.add(observation, standardised_reward(reward),
+                                extras)
+        return TeacherWeights(logit=logit, feature=feature)
+
+    def _dirichlet(self, actions):
+        return torch.distributions.Dirichlet(
+            (actions * self.concentration).clamp(min=1e-3))
+
+    def update_loss(self, observation, reward, extras):
+        """The agent's loss on one stored batch.
+
+        surrogate: ``Σ_heads mean R·(−log a)`` on the agent output (with
+        ``fusion='dynamic'`` on the fused weights, which also trains λ);
+        reinforce: ``−(R − b)·Σ_heads log π(sampled action | s)``.
+        """
+        actions = self.agent(observation)
+        if self.policy == 'reinforce':
+            log_prob = sum(
+                self._dirichlet(a).log_prob(s)
+                for a, s in zip(actions, extras['sampled']))
+            return -((reward - self.baseline) * log_prob).mean()
+        if self.fusion == 'dynamic':
+            actions = self.fuse(actions, extras['fixed'])
+        return sum(surrogate_loss(a, reward) for a in actions)
+
+    def update(self, experience=None):
+        """Replay the stored batches (one SGD step each), then clear them.
+
+        Args:
+            experience (list, optional): batches to replay instead of the
+                local buffer (the hook passes every rank's experience).
+
+        Returns:
+            int: number of batches replayed.
+        """
+        batches = self.experience.drain() if experience is None else \
+            experience
+        device = self.baseline.device
+        for observation, reward, extras in batches:
+            observation, reward = observation.to(device), reward.to(device)
+            extras = {k: v.to(device) for k, v in extras.items()}
+            self.optimizer.zero_grad()
+            self.update_loss(observation, reward, extras).backward()
+            self.optimizer.step()
+            if self.policy == 'reinforce':
+                self.baseline.mul_(self.baseline_momentum).add_(
+                    (1 - self.baseline_momentum) * reward.mean())
+        return len(batches)

@@ -1,0 +1,189 @@
+"""MTKD-RL maths against independent formulas (ALGORITHMS.md §1)."""
+import pytest
+import torch
+from mmengine.logging import MessageHub
+
+from mtkd_mm.weightings import MTKDRL, PoolInfo
+from mtkd_mm.weightings.mtkd_rl import (agent_state, standardised_reward,
+                                        surrogate_loss)
+from tests.test_weightings import NUM_CLASSES, classification_state
+
+EMBED_DIM = 6  # make_state's teacher embeddings
+
+
+@pytest.fixture(autouse=True)
+def after_warmup():
+    hub = MessageHub.get_current_instance()
+    old = hub.get_info('iter', 0)
+    hub.update_info('iter', 10**6)
+    yield hub
+    hub.update_info('iter', old)
+
+
+def with_cosine(state, seed=0):
+    """A classification state (the state's logits are the teachers' own)
+    with random cosines."""
+    state.summary_uses_probabilities = False
+    gen = torch.Generator().manual_seed(seed)
+    cosine = torch.rand(state.num_samples, state.num_teachers,
+                        generator=gen) * 2 - 1
+    state._lazy['cosine'] = lambda: cosine
+    return state
+
+
+def build(num_teachers=3, **kwargs):
+    weighting = MTKDRL(**kwargs)
+    weighting.setup(PoolInfo(
+        names=[f't{k}' for k in range(num_teachers)],
+        logit_teachers=list(range(num_teachers)),
+        embedding_dims=[EMBED_DIM] * num_teachers,
+        feature_channels=[[EMBED_DIM]] * num_teachers,
+        logit_dim=NUM_CLASSES,
+        feature_loss_weight=5.0))
+    return weighting
+
+
+def test_state_layout_and_dimension():
+    state = with_cosine(classification_state(num_teachers=3))
+    weighting = build(3)
+    assert weighting.state_dim == 3 * (EMBED_DIM + NUM_CLASSES + 3)
+    obs = agent_state(state)
+    assert obs.shape == (5, weighting.state_dim)
+    width = EMBED_DIM + NUM_CLASSES + 3
+    for k in range(3):
+        block = obs[:, k * width:(k + 1) * width]
+        torch.testing.assert_close(block[:, 0], state.cosine[:, k])
+        torch.testing.assert_close(block[:, 1], state.kl[:, k])
+        torch.testing.assert_close(block[:, 2], state.teacher_ce[:, k])
+        torch.testing.assert_close(block[:, 3:3 + EMBED_DIM],
+                                   state.embeddings[k])
+        # classification: the teacher's logits themselves
+        torch.testing.assert_close(block[:, 3 + EMBED_DIM:],
+                                   state.teachers[k].logits)
+
+
+def test_setup_rejects_a_pool_it_cannot_describe():
+    with pytest.raises(ValueError, match='differ from its embedding'):
+        MTKDRL().setup(PoolInfo(['a'], [0], [8], [[4]], 3, 1.0))
+    with pytest.raises(ValueError, match='needs a feature loss'):
+        MTKDRL().setup(PoolInfo(['a'], [0], [8], [[]], 3, 1.0))
+    with pytest.raises(ValueError, match='logits from every teacher'):
+        MTKDRL().setup(PoolInfo(['a', 'b'], [0], [8, 8], [[8], [8]], 3, 1.))
+
+
+def test_average_fusion_formula():
+    state = with_cosine(classification_state(num_teachers=3))
+    weighting = build(3).eval()
+    weights = weighting(state)
+    a_logit, a_feat = weighting.agent(agent_state(state))
+    ce = state.teacher_ce
+    c = (1 - ce.softmax(dim=1)) / 2
+    expected_logit = (a_logit + c + state.kl.softmax(dim=1)) / 3
+    expected_feat = (a_feat + c + state.cosine.softmax(dim=1)) / 3
+    torch.testing.assert_close(weights.logit, expected_logit)
+    torch.testing.assert_close(weights.feature, expected_feat)
+    for w in weights:
+        torch.testing.assert_close(w.sum(dim=1), torch.ones(5))
+
+
+def test_dynamic_fusion_formula():
+    state = with_cosine(classification_state(num_teachers=2))
+    weighting = build(2, fusion='dynamic').eval()
+    with torch.no_grad():
+        weighting.fusion_logits.copy_(torch.tensor([[0., 1., 2.],
+                                                    [2., 0., 1.]]))
+    weights = weighting(state)
+    a_logit, a_feat = weighting.agent(agent_state(state))
+    c = 1 - state.teacher_ce.softmax(dim=1)
+    lam = torch.tensor([[0., 1., 2.], [2., 0., 1.]]).softmax(dim=1)
+    torch.testing.assert_close(
+        weights.logit, lam[0, 0] * a_logit + lam[0, 1] * c +
+        lam[0, 2] * state.kl.softmax(dim=1))
+    torch.testing.assert_close(
+        weights.feature, lam[1, 0] * a_feat + lam[1, 1] * c +
+        lam[1, 2] * state.cosine.softmax(dim=1))
+
+
+def test_warmup_weights_are_all_one(after_warmup):
+    after_warmup.update_info('iter', 4)
+    state = with_cosine(classification_state(num_teachers=3))
+    weighting = build(3, warmup_iters=5).train()
+    weights = weighting(state)
+    assert torch.equal(weights.logit, torch.ones(5, 3))
+    assert torch.equal(weights.feature, torch.ones(5, 3))
+    assert len(weighting.experience) == 0
+
+
+def test_reward_standardised_and_clamped():
+    reward = torch.tensor([-3.0, -1.0, 0.0, 2.0, 10.0])
+    z = (reward - reward.mean()) / reward.std()
+    expected = z.clamp(0, 1)
+    torch.testing.assert_close(standardised_reward(reward), expected)
+    assert torch.equal(standardised_reward(torch.full((4, ), 2.0)),
+                       torch.zeros(4))
+
+
+def test_stored_reward_is_the_formula():
+    state = with_cosine(classification_state(num_teachers=3))
+    weighting = build(3).train()
+    weights = weighting(state)
+    raw = -(state.student_ce + (weights.logit * state.kl).sum(1) +
+            5.0 * (weights.feature * state.feature_loss).sum(1))
+    stored = weighting.experience.entries[-1]
+    torch.testing.assert_close(stored[0], agent_state(state))
+    torch.testing.assert_close(stored[1], standardised_reward(raw))
+
+
+def test_surrogate_loss_formula():
+    actions = torch.tensor([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+    reward = torch.tensor([1.0, 0.0, 0.5])
+    expected = sum(reward[i] * -torch.log(actions[i, k])
+                   for i in range(3) for k in range(2)) / 6
+    torch.testing.assert_close(surrogate_loss(actions, reward), expected)
+    bce = torch.nn.functional.binary_cross_entropy(
+        actions, torch.ones_like(actions), weight=reward[:, None]
+        .expand_as(actions))
+    torch.testing.assert_close(surrogate_loss(actions, reward), bce)
+
+
+def test_update_changes_agent_and_zero_reward_is_a_no_op():
+    state = with_cosine(classification_state(num_teachers=3))
+    weighting = build(3).train()
+    weighting(state)
+    before = {k: v.clone() for k, v in weighting.agent.state_dict().items()}
+    obs, reward, extras = weighting.experience.entries[-1]
+    assert weighting.update([(obs, torch.zeros_like(reward), extras)]) == 1
+    for k, v in weighting.agent.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert weighting.update() == 1  # the stored batch, nonzero rewards
+    assert len(weighting.experience) == 0
+    changed = [k for k, v in weighting.agent.state_dict().items()
+               if not torch.equal(v, before[k])]
+    assert changed
+
+
+def test_reinforce_log_probability_and_baseline():
+    state = with_cosine(classification_state(num_teachers=3))
+    weighting = build(3, policy='reinforce', concentration=10.0).train()
+    weighting(state)
+    obs, reward, extras = weighting.experience.entries[-1]
+    sampled = extras['sampled']
+    assert sampled.shape == (2, 5, 3)
+    torch.testing.assert_close(sampled.sum(dim=2), torch.ones(2, 5))
+    a_logit, a_feat = weighting.agent(obs)
+    log_prob = sum(
+        torch.distributions.Dirichlet(a * 10.0).log_prob(s)
+        for a, s in zip((a_logit, a_feat), sampled))
+    expected = -((reward - 0.0) * log_prob).mean()
+    torch.testing.assert_close(
+        weighting.update_loss(obs, reward, extras), expected)
+    weighting.update()
+    torch.testing.assert_close(weighting.baseline, 0.1 * reward.mean())
+
+
+def test_buffer_is_bounded():
+    state = with_cosine(classification_state(num_teachers=2))
+    weighting = build(2, buffer_size=4).train()
+    for _ in range(10):
+        weighting(state)
+    assert len(weighting.experience) == 4

@@ -1,0 +1,69 @@
+"""Plot the teachers' mean weights over training from a run's logs.
+
+    python tools/analysis/plot_teacher_weights.py WORK_DIR [--out FILE.png]
+
+Reads the newest ``WORK_DIR/<timestamp>/vis_data/scalars.json`` and draws
+every ``distill.w_logit.<teacher>`` and ``distill.w_feature.<teacher>``
+against the iteration; writes ``WORK_DIR/teacher_weights.png`` by default.
+"""
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+KINDS = ('logit', 'feature')
+
+
+def read_weights(work_dir):
+    """{kind: {teacher: ([iters], [weights])}} from the newest run's log."""
+    runs = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))
+    if not runs:
+        raise SystemExit(f'plot_teacher_weights.py: error: no run logs '
+                         f'(*/vis_data/scalars.json) in {work_dir}')
+    curves = {kind: defaultdict(lambda: ([], [])) for kind in KINDS}
+    for line in runs[-1].read_text().splitlines():
+        record = json.loads(line)
+        for key, value in record.items():
+            for kind in KINDS:
+                prefix = f'distill.w_{kind}.'
+                if key.startswith(prefix) and 'step' in record:
+                    iters, weights = curves[kind][key[len(prefix):]]
+                    iters.append(record['step'])
+                    weights.append(value)
+    if not any(curves.values()):
+        raise SystemExit('plot_teacher_weights.py: error: no '
+                         f'distill.w_* scalars in {runs[-1]}')
+    return curves
+
+
+def plot(curves, out):
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, kind in zip(axes, KINDS):
+        for teacher, (iters, weights) in sorted(curves[kind].items()):
+            ax.plot(iters, weights, label=teacher)
+        ax.set_title(f'{kind} weight per teacher (batch mean)')
+        ax.set_xlabel('iteration')
+        ax.grid(alpha=0.3)
+        ax.legend()
+    axes[0].set_ylabel('weight')
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('work_dir')
+    parser.add_argument('--out', help='PNG to write')
+    args = parser.parse_args()
+    out = args.out or str(Path(args.work_dir) / 'teacher_weights.png')
+    plot(read_weights(args.work_dir), out)
+    print(f'teacher weights plotted to {out}')
+
+
+if __name__ == '__main__':
+    main()
