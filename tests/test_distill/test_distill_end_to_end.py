@@ -1,10 +1,11 @@
 """tools/train.py on the AVER shapes configs with two shapes-trained teachers:
 it trains, logs the distillation losses and teacher weights, and the
 exported student, evaluated with the plain student config, scores exactly
-what the distiller's own evaluation scored."""
+what the distiller's own evaluation scored. The teachers' own scores
+(``TeacherEvalHook``) equal what their training runs measured."""
 import pytest
 
-from tests.conftest import REPO, last_scalars, run
+from tests.conftest import REPO, last_scalars, load_tool_module, run
 
 TASKS = [
     ('faster-rcnn_r18_fpn_narrow_shapes', 'coco/bbox_mAP',
@@ -12,7 +13,7 @@ TASKS = [
     ('deeplabv3_r18-d8_narrow_shapes', 'mIoU', ('deeplab_a', 'deeplab_b')),
     ('resnet18_narrow_shapes', 'accuracy/top1', ('resnet_a', 'resnet_b')),
 ]
-ITERS = 40
+ITERS = 20
 
 
 @pytest.mark.slow
@@ -21,9 +22,12 @@ def test_aver_distillation_and_student_export(workspace, base_runs, name,
                                               metric, teachers):
     base = base_runs(name)
     work_dir = workspace / 'distill'
+    config = workspace / 'aver_with_teacher_scores.py'
+    config.write_text(
+        f"_base_ = '{REPO / 'configs' / 'baselines' / 'aver' / name}.py'\n"
+        "custom_hooks = [dict(type='mtkd_mm.TeacherEvalHook')]\n")
     # Teachers of different strength: the base run at 200 and 100 iters.
-    run(['python', REPO / 'tools' / 'train.py',
-         REPO / 'configs' / 'baselines' / 'aver' / f'{name}.py',
+    run(['python', REPO / 'tools' / 'train.py', config,
          '--work-dir', work_dir, '--cfg-options',
          f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
          f'model.teachers.1.checkpoint={base / "iter_100.pth"}',
@@ -39,10 +43,14 @@ def test_aver_distillation_and_student_export(workspace, base_runs, name,
             assert logged[f'distill.w_{kind}.{teacher}'] == pytest.approx(
                 0.5), 'AVER gives each of two teachers 1/2'
     distilled = last_scalars(work_dir, metric)[metric]
+    teacher_key = f'teacher/{teachers[0]}/{metric}'
+    assert last_scalars(work_dir, teacher_key)[teacher_key] == \
+        pytest.approx(last_scalars(base, metric)[metric]), \
+        'the pool evaluation of the 200-iteration teacher'
 
     student_ckpt = workspace / 'student.pth'
-    run(['python', REPO / 'tools' / 'model_converters' / 'export_student.py',
-         work_dir / f'iter_{ITERS}.pth', student_ckpt], cwd=workspace)
+    exporter = load_tool_module('tools/model_converters/export_student.py')
+    exporter.export_student(work_dir / f'iter_{ITERS}.pth', student_ckpt)
     test_dir = workspace / 'test_student'
     run(['python', REPO / 'tools' / 'test.py',
          REPO / 'configs' / 'shapes' / f'{name}.py', student_ckpt,

@@ -9,14 +9,18 @@ from mmengine.model import is_model_wrapper
 from mtkd_mm.registry import HOOKS
 
 
-def tensor_digests(module, with_buffers=False):
-    """Map each parameter (and buffer) name to the sha256 of its bytes."""
+def tensor_digests(module, with_buffers=False, prefixes=None):
+    """Map each parameter (and buffer) name, among those starting with one
+    of ``prefixes`` (all when None), to the sha256 of its bytes."""
     tensors = dict(module.named_parameters())
     if with_buffers:
         tensors.update(module.named_buffers())
+    if prefixes:
+        tensors = {n: t for n, t in tensors.items()
+                   if n.startswith(tuple(prefixes))}
     return {
         name: hashlib.sha256(
-            t.detach().cpu().contiguous().view(torch.uint8).numpy()
+            t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
         ).hexdigest()
         for name, t in sorted(tensors.items())
     }
@@ -40,13 +44,16 @@ class RankConsistencyHook(Hook):
     Args:
         interval (int): iterations between checks; 0 checks only at the end.
         with_buffers (bool): also compare the model's buffers.
+        prefixes (list[str], optional): compare only the tensors whose
+            names start with one of these (e.g. ``['weighting.']``).
     """
 
     priority = 'VERY_LOW'
 
-    def __init__(self, interval=0, with_buffers=False):
+    def __init__(self, interval=0, with_buffers=False, prefixes=None):
         self.interval = interval
         self.with_buffers = with_buffers
+        self.prefixes = prefixes
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
@@ -63,14 +70,15 @@ class RankConsistencyHook(Hook):
             return
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        digests = tensor_digests(model, self.with_buffers)
+        digests = tensor_digests(model, self.with_buffers, self.prefixes)
         gathered = all_gather_object(digests)
         runner.logger.info(
             f'RankConsistencyHook at iter {runner.iter}: model digests per '
             f'rank: {[model_digest(d) for d in gathered]}')
+        reference = gathered[0]
         for rank, other in enumerate(gathered[1:], start=1):
-            differing = [n for n in digests if other.get(n) != digests[n]]
-            if differing or other.keys() != digests.keys():
+            differing = [n for n in reference if other.get(n) != reference[n]]
+            if differing or other.keys() != reference.keys():
                 raise RuntimeError(
                     f'rank {rank} holds different weights than rank 0 at '
                     f'iter {runner.iter}: {differing[:5] or "other tensors"}')

@@ -1,0 +1,81 @@
+"""MTKD-RL with the real Runner on the shapes classifier: under
+``dist_train.sh`` (2 CPU ranks, gloo) the agents stay bitwise identical
+through several updates, and a run stopped right after an agent update and
+resumed ends with the same student and agent as an uninterrupted one."""
+import ast
+
+import pytest
+import torch
+
+from tests.conftest import REPO, run
+
+RL_CLS = REPO / 'configs' / 'mtkd_rl' / 'resnet18_narrow_shapes.py'
+TEACHER = 'mtkd_mm::shapes/resnet18_narrow_shapes.py'
+
+
+@pytest.fixture
+def rl_config(workspace, base_runs):
+    """The MTKD-RL shapes config with shapes-trained teachers, a short
+    warm-up, an agent update every 5 iterations and a check of the agent
+    across ranks every 5 iterations."""
+    base = base_runs('resnet18_narrow_shapes')
+    path = workspace / 'rl_cls.py'
+    path.write_text(
+        f"_base_ = '{RL_CLS}'\n"
+        'model = dict(\n'
+        '    weighting=dict(warmup_iters=2),\n'
+        '    teachers=[\n'
+        f"        dict(name='resnet_a', config='{TEACHER}',\n"
+        f"             checkpoint='{base / 'iter_200.pth'}'),\n"
+        f"        dict(name='resnet_b', config='{TEACHER}',\n"
+        f"             checkpoint='{base / 'iter_100.pth'}')])\n"
+        "custom_hooks = [\n"
+        "    dict(type='mtkd_mm.MTKDRLAgentHook', update_interval=5,\n"
+        "         update_at_epoch_end=False),\n"
+        "    dict(type='mtkd_mm.RankConsistencyHook', interval=5,\n"
+        "         with_buffers=True, prefixes=['weighting.'])]\n"
+        'train_dataloader = dict(batch_size=8)\n'
+        "default_hooks = dict(checkpoint=dict(interval=10),"
+        " logger=dict(interval=5))\n"
+        'train_cfg = dict(max_iters=20, val_interval=1000)\n')
+    return path
+
+
+@pytest.mark.slow
+def test_agents_identical_across_two_cpu_ranks(workspace, rl_config):
+    work_dir = workspace / 'dist'
+    proc = run(['bash', REPO / 'tools' / 'dist_train.sh', rl_config, '2',
+                '--work-dir', work_dir], cwd=workspace,
+               env={'PORT': '29613'})
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert log.count('MTKD-RL agent update') >= 3, proc.stdout[-3000:]
+    digests = [ast.literal_eval(line.split('rank: ')[1])
+               for line in log.splitlines()
+               if 'model digests per rank' in line]
+    assert len(digests) == 5  # iters 5, 10, 15, 20 and the end
+    for per_rank in digests:
+        assert len(per_rank) == 2 and per_rank[0] == per_rank[1]
+    # the agent learnt: its weights differ from its initialisation
+    first, last = digests[0][0], digests[-1][0]
+    assert first != last
+
+
+@pytest.mark.slow
+def test_resume_after_agent_update_equals_uninterrupted(workspace,
+                                                        rl_config):
+    whole, part = workspace / 'whole', workspace / 'part'
+    train = ['python', REPO / 'tools' / 'train.py', rl_config]
+    run([*train, '--work-dir', whole], cwd=workspace)
+    run([*train, '--work-dir', part,
+         '--cfg-options', 'train_cfg.max_iters=10'], cwd=workspace)
+    run([*train, '--work-dir', part, '--resume', part / 'iter_10.pth'],
+        cwd=workspace)
+    uninterrupted = torch.load(whole / 'iter_20.pth')
+    resumed = torch.load(part / 'iter_20.pth')
+    for name, value in uninterrupted['state_dict'].items():
+        if name.startswith(('student.', 'weighting.', 'connectors.')):
+            assert torch.equal(resumed['state_dict'][name], value), name
+    agent = [k for k in uninterrupted['state_dict'] if 'weighting.agent' in k]
+    assert agent, 'the agent is part of the checkpoint'
+    saved = resumed['mtkd_rl_agent']
+    assert saved['updates'] == uninterrupted['mtkd_rl_agent']['updates'] == 4
