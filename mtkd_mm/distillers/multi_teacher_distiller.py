@@ -87,9 +87,9 @@ class MultiTeacherDistiller(BaseModel):
         self.feature_loss = build_own(MODELS, feature_loss)
         self.feature_loss_weight = feature_loss_weight
         self.logit_teachers = self._check_teachers()
-        self.connectors, pool_info = self._build_connectors(
+        self.connectors, self.pool_info = self._build_connectors(
             connector, probe_size)
-        self.weighting = self._build_weighting(weighting, pool_info)
+        self.weighting = self.build_weighting(weighting)
         # The weighting learns in its own hook: DDP must not wait for its
         # gradients in the student's backward pass.
         self._ddp_params_and_buffers_to_ignore = [
@@ -167,10 +167,11 @@ class MultiTeacherDistiller(BaseModel):
             feature_loss_weight=self.feature_loss_weight)
         return connectors, info
 
-    def _build_weighting(self, cfg, pool_info):
+    def build_weighting(self, cfg):
+        """A weighting from its config, set up for this teacher pool."""
         weighting = build_own(WEIGHTINGS, cfg)
         try:
-            weighting.setup(pool_info)
+            weighting.setup(self.pool_info)
         except ValueError as error:
             raise BuildError(f'model.weighting: {error}') from error
         if (weighting.needs_feature_classification

@@ -1,13 +1,17 @@
 """Time a distillation config, step by step, on this machine.
 
     python tools/analysis/benchmark_distill.py CONFIG [--iters 20] \
-        [--cfg-options k=v ...]
+        [--weightings AVER MTKDRL] [--cfg-options k=v ...]
 
 For each of N batches (loaded beforehand, so data loading is not timed) it
 times, interleaved: the student-only train step, each teacher's no-grad
 forward, and the whole distillation train step; the weighting's own time is
-measured inside the distillation step. It prints medians and, last, one
-JSON object with every figure (seconds, peak RSS in MiB).
+measured inside the distillation step, and a learning weighting's update
+(every --agent-update-interval iterations) is amortised per iteration. It
+prints medians and, last, one JSON object with every figure (seconds, peak
+RSS in MiB). With ``--weightings`` the distillation step is timed once per
+weighting on the same batch, in alternating order (the first is the
+reference of the ratios).
 """
 import argparse
 import copy
@@ -15,6 +19,7 @@ import json
 import resource
 import statistics
 import time
+from collections import defaultdict
 
 import torch
 from mmengine.optim import build_optim_wrapper
@@ -23,6 +28,7 @@ from mmengine.runner import Runner
 
 import mtkd_mm  # noqa: F401
 from mtkd_mm.engine.launch import CfgOptionsAction, load_config
+from mtkd_mm.registry import MODELS
 
 
 def parse_args():
@@ -30,6 +36,13 @@ def parse_args():
     parser.add_argument('config')
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument(
+        '--agent-update-interval', type=int, default=20,
+        help='iterations between updates of a learning weighting (MTKD-RL)')
+    parser.add_argument(
+        '--weightings', nargs='+',
+        help='weighting types to time on the same batches (default: the '
+        "config's)")
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         default={})
     return parser.parse_args()
@@ -68,7 +81,6 @@ def main():
     model_cfg = copy.deepcopy(cfg.model)
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    from mtkd_mm.registry import MODELS
     distiller = MODELS.build(model_cfg)
     distiller.init_weights()
     distiller.train()
@@ -82,10 +94,14 @@ def main():
     for _ in range(args.iters + args.warmup):
         batches.append(next(iterator))
 
-    weighting_timer = ModuleTimer(distiller.weighting)
+    weightings = {type(distiller.weighting).__name__: distiller.weighting}
+    for name in args.weightings or []:
+        weightings[name] = weightings.get(name) or distiller.build_weighting(
+            dict(type=name))
+    timers = {name: ModuleTimer(w) for name, w in weightings.items()}
     names = distiller.teacher_names
-    times = {'student_step': [], 'distill_step': [], 'weighting': []}
-    times.update({f'teacher_forward.{n}': [] for n in names})
+    times = defaultdict(list)
+    update_seconds = defaultdict(float)
     for index, batch in enumerate(batches):
         record = index >= args.warmup
         t_student = timed(lambda: student.train_step(batch, student_optim))
@@ -100,13 +116,21 @@ def main():
                 t_teachers[name] = timed(
                     lambda: distiller.view.teacher_record(
                         teacher, inputs, points, s_record))
-        weighting_timer.take()
-        t_distill = timed(lambda: distiller.train_step(batch, optim))
-        t_weighting = weighting_timer.take()
+        t_distill = {}
+        order = list(weightings.items())
+        for name, weighting in order[::-1] if index % 2 else order:
+            distiller.weighting = weighting
+            timers[name].take()
+            t_distill[name] = timed(lambda: distiller.train_step(batch, optim))
+            if (hasattr(weighting, 'update')
+                    and (index + 1) % args.agent_update_interval == 0):
+                t_update = timed(weighting.update)
+                update_seconds[name] += t_update if record else 0.0
+            if record:
+                times[f'distill_step.{name}'].append(t_distill[name])
+                times[f'weighting.{name}'].append(timers[name].take())
         if record:
             times['student_step'].append(t_student)
-            times['distill_step'].append(t_distill)
-            times['weighting'].append(t_weighting)
             for name, t in t_teachers.items():
                 times[f'teacher_forward.{name}'].append(t)
 
@@ -114,7 +138,18 @@ def main():
     parts = result['student_step'] + sum(
         result[f'teacher_forward.{n}'] for n in names)
     result['student_plus_teachers'] = parts
-    result['overhead_ratio'] = result['distill_step'] / parts
+    reference = next(iter(weightings))
+    for name in weightings:
+        result[f'agent_update_per_iter.{name}'] = (
+            update_seconds[name] / args.iters)
+        result[f'distill_step_with_update.{name}'] = (
+            result[f'distill_step.{name}'] +
+            result[f'agent_update_per_iter.{name}'])
+        result[f'overhead_ratio.{name}'] = (
+            result[f'distill_step_with_update.{name}'] / parts)
+        result[f'step_ratio.{name}/{reference}'] = (
+            result[f'distill_step_with_update.{name}'] /
+            result[f'distill_step_with_update.{reference}'])
     result['peak_rss_mib'] = resource.getrusage(
         resource.RUSAGE_SELF).ru_maxrss / 1024
     result['iters'] = args.iters
