@@ -37,6 +37,20 @@ def run(cmd, cwd, timeout=900, env=None, check=True):
     return proc
 
 
+def run_in_process(tool, *args, cwd):
+    """Run ``tools/<tool>.py`` with these arguments in this process (no
+    interpreter start-up), from ``cwd``."""
+    module = load_tool_module(f'tools/{tool}.py')
+    old_argv, old_cwd = sys.argv, os.getcwd()
+    sys.argv = [f'{tool}.py', *map(str, args)]
+    os.chdir(cwd)
+    try:
+        module.main()
+    finally:
+        sys.argv = old_argv
+        os.chdir(old_cwd)
+
+
 def last_scalars(work_dir, key):
     """The last logged record holding ``key``: training and validation
     scalars (``<ts>/vis_data/scalars.json``) or a test run's metrics

@@ -38,14 +38,18 @@ step "create virtualenv $VENV"
 step "install build tools ($(pin setuptools))"
 "${PIP[@]}" install -q "$(pin setuptools)" wheel
 
-step "install $(pin torch) $(pin torchvision) from PyPI (about 2 min, 1.7 GB the first time)"
-"${PIP[@]}" install "$(pin torch)" "$(pin torchvision)" --progress-bar off | grep -v '^Requirement already' || true
+# pip's HTTP cache does not keep these 1.7 GB here: a wheelhouse does.
+WHEELHOUSE=${MTKD_MM_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtkd_mm/wheels}
+step "fetch $(pin torch) $(pin torchvision) into $WHEELHOUSE (about 2 min, 1.7 GB the first time)"
+"${PIP[@]}" download -q -d "$WHEELHOUSE" "$(pin torch)" "$(pin torchvision)"
+step "install $(pin torch) $(pin torchvision) from $WHEELHOUSE"
+"${PIP[@]}" install -q --no-index --find-links "$WHEELHOUSE" "$(pin torch)" "$(pin torchvision)"
 "$PY" -c 'import torchvision.ops'  # fails if torchvision was built for another torch
 
 if "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
   step "$(pin mmcv) with ops already installed"
 else
-  step "build $(pin mmcv) with ops against this torch (about 25 min on 2 cores, cached by pip afterwards)"
+  step "install $(pin mmcv) with ops: pip's cached wheel, or a build against this torch (about 20 min on 2 cores)"
   MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install --no-build-isolation "$(pin mmcv)"
   "$PY" -c 'import mmcv.ops'
 fi

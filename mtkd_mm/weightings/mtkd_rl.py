@@ -2,7 +2,6 @@
 (Yang et al., AAAI 2025)."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import MessageHub
 
 from mtkd_mm.registry import WEIGHTINGS

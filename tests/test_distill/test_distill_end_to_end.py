@@ -5,7 +5,8 @@ what the distiller's own evaluation scored. The teachers' own scores
 (``TeacherEvalHook``) equal what their training runs measured."""
 import pytest
 
-from tests.conftest import REPO, last_scalars, load_tool_module, run
+from tests.conftest import (REPO, last_scalars, load_tool_module, run,
+                            run_in_process)
 
 TASKS = [
     ('faster-rcnn_r18_fpn_narrow_shapes', 'coco/bbox_mAP',
@@ -52,7 +53,6 @@ def test_aver_distillation_and_student_export(workspace, base_runs, name,
     exporter = load_tool_module('tools/model_converters/export_student.py')
     exporter.export_student(work_dir / f'iter_{ITERS}.pth', student_ckpt)
     test_dir = workspace / 'test_student'
-    run(['python', REPO / 'tools' / 'test.py',
-         REPO / 'configs' / 'shapes' / f'{name}.py', student_ckpt,
-         '--work-dir', test_dir], cwd=workspace)
+    run_in_process('test', REPO / 'configs' / 'shapes' / f'{name}.py',
+                   student_ckpt, '--work-dir', test_dir, cwd=workspace)
     assert last_scalars(test_dir, metric)[metric] == pytest.approx(distilled)

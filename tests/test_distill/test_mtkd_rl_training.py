@@ -1,7 +1,9 @@
-"""MTKD-RL with the real Runner on the shapes classifier: under
-``dist_train.sh`` (2 CPU ranks, gloo) the agents stay bitwise identical
-through several updates, and a run stopped right after an agent update and
-resumed ends with the same student and agent as an uninterrupted one."""
+"""MTKD-RL with the real Runner on the shapes classifier, through the
+standard tools: under ``dist_train.sh`` (2 CPU ranks, gloo) the students and
+the agents stay bitwise identical through several agent updates, and a run
+stopped right after an agent update and resumed with ``--resume`` (torch's
+default ``weights_only=True``) ends with the same student and agent as an
+uninterrupted one."""
 import ast
 
 import pytest
@@ -32,6 +34,7 @@ def rl_config(workspace, base_runs):
         "custom_hooks = [\n"
         "    dict(type='mtkd_mm.MTKDRLAgentHook', update_interval=5,\n"
         "         update_at_epoch_end=False),\n"
+        "    dict(type='mtkd_mm.RankConsistencyHook', interval=5),\n"
         "    dict(type='mtkd_mm.RankConsistencyHook', interval=5,\n"
         "         with_buffers=True, prefixes=['weighting.'])]\n"
         'train_dataloader = dict(batch_size=8)\n'
@@ -52,12 +55,13 @@ def test_agents_identical_across_two_cpu_ranks(workspace, rl_config):
     digests = [ast.literal_eval(line.split('rank: ')[1])
                for line in log.splitlines()
                if 'model digests per rank' in line]
-    assert len(digests) == 5  # iters 5, 10, 15, 20 and the end
+    # iters 5, 10, 15, 20 and the end; the whole model's parameters, then
+    # the agent's parameters and buffers
+    assert len(digests) == 10
     for per_rank in digests:
         assert len(per_rank) == 2 and per_rank[0] == per_rank[1]
-    # the agent learnt: its weights differ from its initialisation
-    first, last = digests[0][0], digests[-1][0]
-    assert first != last
+    agent = digests[1::2]
+    assert agent[0][0] != agent[-1][0], 'the agent learnt between updates'
 
 
 @pytest.mark.slow

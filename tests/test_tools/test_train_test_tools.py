@@ -1,12 +1,12 @@
 """tools/train.py and tools/test.py on the three shapes base configs, with the
-real Runner, real models and the real metrics."""
-import ast
+real Runner, real models and the real metrics. (``dist_train.sh`` and
+``--resume`` are tested on a distillation config, in
+tests/test_distill/test_mtkd_rl_training.py.)"""
 import pickle
 
 import pytest
-import torch
 
-from tests.conftest import REPO, last_scalars, run
+from tests.conftest import REPO, last_scalars, run_in_process
 
 CONFIGS = REPO / 'configs' / 'shapes'
 
@@ -36,57 +36,8 @@ def test_train_reaches_metric_and_test_reproduces_it(workspace, base_runs,
     checkpoint = work_dir / 'iter_200.pth'
     out = workspace / 'predictions.pkl'
     test_dir = workspace / 'test'
-    run(['python', REPO / 'tools' / 'test.py', CONFIGS / config, checkpoint,
-         '--work-dir', test_dir, '--out', out], cwd=workspace)
+    run_in_process('test', CONFIGS / config, checkpoint, '--work-dir',
+                   test_dir, '--out', out, cwd=workspace)
     assert last_scalars(test_dir, metric)[metric] == pytest.approx(trained)
     with open(out, 'rb') as f:
         assert len(pickle.load(f)) == 60
-
-
-@pytest.fixture
-def short_cls_config(workspace):
-    """The classification config with the rank-consistency check and a
-    checkpoint every 10 iterations."""
-    path = workspace / 'short_cls.py'
-    path.write_text(
-        f"_base_ = '{CONFIGS / 'resnet18_narrow_shapes.py'}'\n"
-        "custom_hooks = [dict(type='mtkd_mm.RankConsistencyHook',"
-        " interval=10)]\n"
-        "default_hooks = dict(checkpoint=dict(interval=10),"
-        " logger=dict(interval=5))\n"
-        'train_cfg = dict(max_iters=30, val_interval=1000)\n')
-    return path
-
-
-@pytest.mark.slow
-def test_dist_train_two_cpu_ranks_end_identical(workspace, short_cls_config):
-    work_dir = workspace / 'dist'
-    proc = run(['bash', REPO / 'tools' / 'dist_train.sh', short_cls_config,
-                '2', '--work-dir', work_dir],
-               cwd=workspace, env={'PORT': '29612'})
-    log = next(work_dir.glob('*/*.log')).read_text()
-    assert 'world_size: 2' in log or 'Distributed launcher: pytorch' in log
-    digests = [line.split('rank: ')[1] for line in log.splitlines()
-               if 'model digests per rank' in line]
-    assert len(digests) == 4, proc.stdout[-3000:]  # iters 10, 20, 30, end
-    for line in digests:
-        per_rank = ast.literal_eval(line)
-        assert len(per_rank) == 2 and per_rank[0] == per_rank[1]
-
-
-@pytest.mark.slow
-def test_resume_equals_uninterrupted(workspace, short_cls_config):
-    whole, part = workspace / 'whole', workspace / 'part'
-    train = ['python', REPO / 'tools' / 'train.py', short_cls_config]
-    run([*train, '--work-dir', whole], cwd=workspace)
-    run([*train, '--work-dir', part,
-         '--cfg-options', 'train_cfg.max_iters=20'], cwd=workspace)
-    run([*train, '--work-dir', part, '--resume', part / 'iter_20.pth'],
-        cwd=workspace)
-    # The default weights_only=True loads both (mtkd_mm's allow-list).
-    import mtkd_mm  # noqa: F401
-    uninterrupted = torch.load(whole / 'iter_30.pth')
-    resumed = torch.load(part / 'iter_30.pth')
-    assert resumed['meta']['iter'] == uninterrupted['meta']['iter'] == 30
-    for name, value in uninterrupted['state_dict'].items():
-        assert torch.equal(resumed['state_dict'][name], value), name

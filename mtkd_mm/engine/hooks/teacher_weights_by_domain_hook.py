@@ -1,0 +1,86 @@
+"""Which teacher the weighting trusts on which kind of image."""
+import json
+import os.path as osp
+from collections import defaultdict
+from pathlib import Path
+
+from mmengine.dist import all_gather_object, is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mtkd_mm.registry import HOOKS
+
+
+@HOOKS.register_module()
+class TeacherWeightsByDomainHook(Hook):
+    """Averages each teacher's per-sample weights by image domain.
+
+    The domain of an image is the ``domain_depth``-th component of its path
+    counted from the end (``data/shapes_dark/images/train/0001.png`` →
+    ``shapes_dark`` with the default 4). From iteration ``start_iter`` on,
+    the weights the weighting returns are summed per domain and teacher;
+    at the end of training rank 0 writes ``{domain: {'logit': {teacher:
+    mean}, 'feature': {...}, 'samples': n}}`` to ``WORK_DIR/out_file``.
+    Only one batch of weights is held at a time.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, start_iter=0, domain_depth=4,
+                 out_file='teacher_weights_by_domain.json'):
+        self.start_iter = start_iter
+        self.domain_depth = domain_depth
+        self.out_file = out_file
+        self.sums = defaultdict(lambda: defaultdict(float))
+        self.counts = defaultdict(int)
+        self._last = None
+
+    def before_train(self, runner):
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        self.names = model.teacher_names
+        self.logit_names = [self.names[k] for k in model.logit_teachers]
+        model.weighting.register_forward_hook(self._keep)
+
+    def _keep(self, module, args, weights):
+        self._last = weights
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        weights, self._last = self._last, None
+        if weights is None or runner.iter < self.start_iter:
+            return
+        for i, sample in enumerate(data_batch['data_samples']):
+            domain = Path(sample.img_path).parts[-self.domain_depth]
+            self.counts[domain] += 1
+            for kind, names, w in (('logit', self.logit_names, weights.logit),
+                                   ('feature', self.names, weights.feature)):
+                for name, value in zip(names, w[i].tolist()):
+                    self.sums[(domain, kind)][name] += value
+
+    def after_train(self, runner):
+        sums = all_gather_object({k: dict(v) for k, v in self.sums.items()})
+        counts = all_gather_object(dict(self.counts))
+        if not is_main_process():
+            return
+        total_sums = defaultdict(lambda: defaultdict(float))
+        total_counts = defaultdict(int)
+        for rank_sums, rank_counts in zip(sums, counts):
+            for key, per_teacher in rank_sums.items():
+                for name, value in per_teacher.items():
+                    total_sums[key][name] += value
+            for domain, n in rank_counts.items():
+                total_counts[domain] += n
+        result = {
+            domain: {
+                'samples': n,
+                **{kind: {name: total_sums[(domain, kind)][name] / n
+                          for name in total_sums[(domain, kind)]}
+                   for kind in ('logit', 'feature')}
+            }
+            for domain, n in sorted(total_counts.items())
+        }
+        path = osp.join(runner.work_dir, self.out_file)
+        with open(path, 'w') as f:
+            json.dump(result, f, indent=2, sort_keys=True)
+        runner.logger.info(f'teacher weights by domain → {path}: {result}')
