@@ -6,7 +6,8 @@ from mmengine.logging import MessageHub
 from mtkd_mm.weightings import MTKDRL, PoolInfo
 from mtkd_mm.weightings.mtkd_rl import (agent_state, standardised_reward,
                                         surrogate_loss)
-from tests.test_weightings import NUM_CLASSES, classification_state
+from tests.test_weightings import (DET_INDEX, NUM_CLASSES,
+                                   classification_state, detection_state)
 
 EMBED_DIM = 6  # make_state's teacher embeddings
 
@@ -60,6 +61,22 @@ def test_state_layout_and_dimension():
         # classification: the teacher's logits themselves
         torch.testing.assert_close(block[:, 3 + EMBED_DIM:],
                                    state.teachers[k].logits)
+
+
+def test_state_layout_for_detection_and_segmentation_points():
+    """Several points per sample (RoIs, pixels): the state's 'logits' are
+    each teacher's class probabilities averaged over the sample's points."""
+    state = detection_state()
+    state._lazy['cosine'] = lambda: torch.zeros(3, 3)
+    obs = agent_state(state)
+    width = EMBED_DIM + NUM_CLASSES + 3
+    assert obs.shape == (3, 3 * width)
+    for k in range(3):
+        probs = state.teachers[k].logits.softmax(dim=1)
+        expected = torch.stack([probs[DET_INDEX == i].mean(dim=0)
+                                for i in range(3)])
+        torch.testing.assert_close(
+            obs[:, k * width + 3 + EMBED_DIM:(k + 1) * width], expected)
 
 
 def test_setup_rejects_a_pool_it_cannot_describe():
