@@ -3,12 +3,15 @@ standard tools: under ``dist_train.sh`` (2 CPU ranks, gloo) the students and
 the agents stay bitwise identical through several agent updates, and a run
 stopped right after an agent update and resumed with ``--resume`` (torch's
 default ``weights_only=True``) ends with the same student and agent as an
-uninterrupted one."""
+uninterrupted one. The teacher weights of every logged iteration reach
+TensorBoard as well as the JSON log."""
 import ast
+import json
 
 import pytest
 import torch
 
+import mtkd_mm  # noqa: F401  (allow-lists the runner's checkpoint contents)
 from tests.conftest import REPO, run
 
 RL_CLS = REPO / 'configs' / 'mtkd_rl' / 'resnet18_narrow_shapes.py'
@@ -18,8 +21,8 @@ TEACHER = 'mtkd_mm::shapes/resnet18_narrow_shapes.py'
 @pytest.fixture
 def rl_config(workspace, base_runs):
     """The MTKD-RL shapes config with shapes-trained teachers, a short
-    warm-up, an agent update every 5 iterations and a check of the agent
-    across ranks every 5 iterations."""
+    warm-up, an agent update every 5 iterations, a check of the agent
+    across ranks every 5 iterations, and a TensorBoard backend."""
     base = base_runs('resnet18_narrow_shapes')
     path = workspace / 'rl_cls.py'
     path.write_text(
@@ -40,8 +43,22 @@ def rl_config(workspace, base_runs):
         'train_dataloader = dict(batch_size=8)\n'
         "default_hooks = dict(checkpoint=dict(interval=10),"
         " logger=dict(interval=5))\n"
-        'train_cfg = dict(max_iters=20, val_interval=1000)\n')
+        'train_cfg = dict(max_iters=20, val_interval=1000)\n'
+        "visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),\n"
+        "                                dict(type='TensorboardVisBackend')])\n")
     return path
+
+
+def tensorboard_scalars(work_dir):
+    """{tag: {step: value}} from a run's TensorBoard event files."""
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    events = EventAccumulator(str(next(work_dir.glob('*/vis_data'))))
+    events.Reload()
+    return {
+        tag: {e.step: e.value for e in events.Scalars(tag)}
+        for tag in events.Tags()['scalars']
+    }
 
 
 @pytest.mark.slow
@@ -83,3 +100,14 @@ def test_resume_after_agent_update_equals_uninterrupted(workspace,
     assert agent, 'the agent is part of the checkpoint'
     saved = resumed['mtkd_rl_agent']
     assert saved['updates'] == uninterrupted['mtkd_rl_agent']['updates'] == 4
+
+    # the same run's teacher weights, in TensorBoard and in the JSON log
+    logged = [json.loads(line) for line in next(
+        whole.glob('*/vis_data/scalars.json')).read_text().splitlines()]
+    board = tensorboard_scalars(whole)
+    for kind in ('logit', 'feature'):
+        for teacher in ('resnet_a', 'resnet_b'):
+            tag = f'distill.w_{kind}.{teacher}'
+            from_json = {r['step']: r[tag] for r in logged if tag in r}
+            assert sorted(from_json) == [5, 10, 15, 20], tag
+            assert board[tag] == pytest.approx(from_json, rel=1e-6), tag
