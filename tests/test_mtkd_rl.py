@@ -99,8 +99,10 @@ def test_average_fusion_formula():
     expected_feat = (a_feat + c + state.cosine.softmax(dim=1)) / 3
     torch.testing.assert_close(weights.logit, expected_logit)
     torch.testing.assert_close(weights.feature, expected_feat)
-    for w in weights:
+    for w in (weights.logit, weights.feature):
         torch.testing.assert_close(w.sum(dim=1), torch.ones(5))
+    torch.testing.assert_close(weights.agent[0], a_logit)
+    torch.testing.assert_close(weights.agent[1], a_feat)
 
 
 def test_dynamic_fusion_formula():

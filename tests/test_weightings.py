@@ -236,7 +236,7 @@ def test_weights_finite_shaped_and_rows_sum_to_one(method, state_name,
         state.logit_teachers)
     assert weights.logit.shape == (b, k_l)
     assert weights.feature.shape == (b, k)
-    for w in weights:
+    for w in (weights.logit, weights.feature):
         assert torch.isfinite(w).all()
         assert (w >= 0).all()
         torch.testing.assert_close(w.sum(dim=1), torch.ones(b))

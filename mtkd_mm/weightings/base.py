@@ -1,6 +1,6 @@
 """The weighting contract: per-sample teacher state → per-sample weights."""
 from abc import ABCMeta, abstractmethod
-from typing import NamedTuple
+from typing import NamedTuple, Optional, Tuple
 
 import torch.nn as nn
 from torch import Tensor
@@ -12,9 +12,12 @@ class TeacherWeights(NamedTuple):
     Attributes:
         logit (Tensor): (B, K_l) over the teachers with logits.
         feature (Tensor): (B, K) over all teachers.
+        agent (tuple[Tensor], optional): a learned weighting's own logit and
+            feature actions before any fusion, (B, K) each; for analysis.
     """
     logit: Tensor
     feature: Tensor
+    agent: Optional[Tuple[Tensor, Tensor]] = None
 
 
 class PoolInfo(NamedTuple):

@@ -165,7 +165,7 @@ class MTKDRL(TeacherWeighting):
             ones = torch.ones_like(state.kl)
             return TeacherWeights(logit=ones, feature=ones.clone())
         observation = agent_state(state)
-        actions = self.agent(observation)
+        agent_actions = actions = self.agent(observation)
         extras = {'fixed': self.fixed_weights(state)}
         if self.policy == 'reinforce' and self.training:
             actions = [self._dirichlet(a).sample() for a in actions]
@@ -177,7 +177,7 @@ class MTKDRL(TeacherWeighting):
         if self.training:
             self.experience.add(observation, standardised_reward(reward),
                                 extras)
-        return TeacherWeights(logit=logit, feature=feature)
+        return TeacherWeights(logit, feature, agent=tuple(agent_actions))
 
     def _dirichlet(self, actions):
         return torch.distributions.Dirichlet(

@@ -1,7 +1,7 @@
-"""tools/train.py and tools/test.py on the three shapes base configs, with the
-real Runner, real models and the real metrics. (``dist_train.sh`` and
-``--resume`` are tested on a distillation config, in
-tests/test_distill/test_mtkd_rl_training.py.)"""
+"""tools/train.py and tools/test.py (with --out and --show-dir) on the three
+shapes base configs, with the real Runner, real models and the real
+metrics. (``dist_train.sh`` and ``--resume`` are tested on a distillation
+config, in tests/test_distill/test_mtkd_rl_training.py.)"""
 import pickle
 
 import pytest
@@ -36,8 +36,12 @@ def test_train_reaches_metric_and_test_reproduces_it(workspace, base_runs,
     checkpoint = work_dir / 'iter_200.pth'
     out = workspace / 'predictions.pkl'
     test_dir = workspace / 'test'
+    show_dir = workspace / 'drawn'
     run_in_process('test', CONFIGS / config, checkpoint, '--work-dir',
-                   test_dir, '--out', out, cwd=workspace)
+                   test_dir, '--out', out, '--show-dir', show_dir,
+                   cwd=workspace)
     assert last_scalars(test_dir, metric)[metric] == pytest.approx(trained)
     with open(out, 'rb') as f:
         assert len(pickle.load(f)) == 60
+    drawn = [p for p in show_dir.rglob('*') if p.suffix in ('.png', '.jpg')]
+    assert drawn, f'--show-dir wrote no image under {show_dir}'

@@ -1,5 +1,6 @@
 """Teachers from different domains, one student on their union: MTKD-RL
-against AVER (and optionally CA-MKD), measured in one run.
+against AVER (and optionally CA-MKD and MTKD-RL trained by REINFORCE),
+measured in one run.
 
     python tools/demo/domain_demo.py [--methods aver mtkd_rl] \
         [--work-dir work_dirs/demo]
@@ -10,8 +11,10 @@ against AVER (and optionally CA-MKD), measured in one run.
    from the same start with each method (configs/demo/);
 4. prints one table: each teacher's, the plain student's and each distilled
    student's top-1 on the union's validation set, and the mean weight each
-   teacher received on each domain over the last half of training; plots
-   the MTKD-RL teacher weights.
+   teacher received on each domain over the last half of training (for
+   MTKD-RL also the agent's own action, before its fusion with the fixed
+   confidence- and divergence-aware weights); plots the MTKD-RL teacher
+   weights.
 Every figure is read from the logs of this run.
 """
 import argparse
@@ -28,7 +31,12 @@ from print_metric import last_value  # noqa: E402
 
 METRIC = 'accuracy/top1'
 DOMAINS = {'clean': 0, 'dark': 1}  # domain → seed of its data
-METHODS = {'aver': 'AVER', 'ca_mkd': 'CA-MKD', 'mtkd_rl': 'MTKD-RL'}
+METHODS = {
+    'aver': 'AVER',
+    'ca_mkd': 'CA-MKD',
+    'mtkd_rl': 'MTKD-RL',
+    'mtkd_rl_reinforce': 'MTKD-RL, REINFORCE',
+}
 
 
 def step(message):
@@ -118,15 +126,19 @@ def main():
     for method in args.methods:
         by_domain = json.loads(
             (work / method / 'teacher_weights_by_domain.json').read_text())
-        for domain, stats in by_domain.items():
-            weights = ' | '.join(f'{stats["logit"][d]:.3f}' for d in DOMAINS)
-            print(f'| {METHODS[method]} | {domain} ({stats["samples"]}) | '
-                  f'{weights} |')
-    if 'mtkd_rl' in args.methods:
-        subprocess.run([
-            sys.executable, REPO / 'tools' / 'analysis' /
-            'plot_teacher_weights.py', work / 'mtkd_rl'
-        ], check=True)
+        for kind, label in (('logit', ''), ('agent_logit', ', agent alone')):
+            for domain, stats in by_domain.items():
+                if kind not in stats:
+                    continue
+                weights = ' | '.join(f'{stats[kind][d]:.3f}' for d in DOMAINS)
+                print(f'| {METHODS[method]}{label} | {domain} '
+                      f'({stats["samples"]}) | {weights} |')
+    for method in args.methods:
+        if method.startswith('mtkd_rl'):
+            subprocess.run([
+                sys.executable, REPO / 'tools' / 'analysis' /
+                'plot_teacher_weights.py', work / method
+            ], check=True)
     print(f'\ndone in {(time.time() - start) / 60:.1f} min')
 
 

@@ -20,8 +20,10 @@ class TeacherWeightsByDomainHook(Hook):
     ``shapes_dark`` with the default 4). From iteration ``start_iter`` on,
     the weights the weighting returns are summed per domain and teacher;
     at the end of training rank 0 writes ``{domain: {'logit': {teacher:
-    mean}, 'feature': {...}, 'samples': n}}`` to ``WORK_DIR/out_file``.
-    Only one batch of weights is held at a time.
+    mean}, 'feature': {...}, 'samples': n}}`` to ``WORK_DIR/out_file``,
+    plus ``'agent_logit'`` and ``'agent_feature'``, the agent's own actions
+    before fusion, for a weighting that has an agent (MTKD-RL). Only one
+    batch of weights is held at a time.
     """
 
     priority = 'LOW'
@@ -32,7 +34,7 @@ class TeacherWeightsByDomainHook(Hook):
         self.domain_depth = domain_depth
         self.out_file = out_file
         self.sums = defaultdict(lambda: defaultdict(float))
-        self.counts = defaultdict(int)
+        self.counts = defaultdict(int)  # per (domain, kind)
         self._last = None
 
     def before_train(self, runner):
@@ -50,11 +52,15 @@ class TeacherWeightsByDomainHook(Hook):
         weights, self._last = self._last, None
         if weights is None or runner.iter < self.start_iter:
             return
+        kinds = [('logit', self.logit_names, weights.logit),
+                 ('feature', self.names, weights.feature)]
+        if weights.agent is not None:
+            kinds += [('agent_logit', self.logit_names, weights.agent[0]),
+                      ('agent_feature', self.names, weights.agent[1])]
         for i, sample in enumerate(data_batch['data_samples']):
             domain = Path(sample.img_path).parts[-self.domain_depth]
-            self.counts[domain] += 1
-            for kind, names, w in (('logit', self.logit_names, weights.logit),
-                                   ('feature', self.names, weights.feature)):
+            for kind, names, w in kinds:
+                self.counts[(domain, kind)] += 1
                 for name, value in zip(names, w[i].tolist()):
                     self.sums[(domain, kind)][name] += value
 
@@ -69,17 +75,16 @@ class TeacherWeightsByDomainHook(Hook):
             for key, per_teacher in rank_sums.items():
                 for name, value in per_teacher.items():
                     total_sums[key][name] += value
-            for domain, n in rank_counts.items():
-                total_counts[domain] += n
-        result = {
-            domain: {
-                'samples': n,
-                **{kind: {name: total_sums[(domain, kind)][name] / n
-                          for name in total_sums[(domain, kind)]}
-                   for kind in ('logit', 'feature')}
+            for key, n in rank_counts.items():
+                total_counts[key] += n
+        result = {}
+        for (domain, kind), n in sorted(total_counts.items()):
+            result.setdefault(domain, {})[kind] = {
+                name: value / n
+                for name, value in total_sums[(domain, kind)].items()
             }
-            for domain, n in sorted(total_counts.items())
-        }
+            if kind == 'logit':
+                result[domain]['samples'] = n
         path = osp.join(runner.work_dir, self.out_file)
         with open(path, 'w') as f:
             json.dump(result, f, indent=2, sort_keys=True)

@@ -1,0 +1,62 @@
+"""TeacherWeightsByDomainHook: per-domain means of the per-sample weights,
+the agent's own actions kept apart from the fused weights."""
+import json
+import logging
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from mtkd_mm.engine import TeacherWeightsByDomainHook
+from mtkd_mm.weightings import TeacherWeights
+
+
+def batch(domains):
+    return {'data_samples': [
+        SimpleNamespace(img_path=f'data/shapes_{d}/images/train/{i:04d}.png')
+        for i, d in enumerate(domains)]}
+
+
+def feed(hook, runner, weights, domains):
+    hook._keep(None, None, weights)
+    hook.after_train_iter(runner, 0, batch(domains))
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return SimpleNamespace(work_dir=str(tmp_path), iter=0,
+                           logger=logging.getLogger('test'))
+
+
+def test_means_per_domain_and_agent_actions(runner, tmp_path):
+    hook = TeacherWeightsByDomainHook(start_iter=1)
+    hook.names = hook.logit_names = ['a', 'b']
+    logit = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
+    agent = torch.tensor([[0.6, 0.4], [0.5, 0.5], [0.4, 0.6]])
+    ignored = TeacherWeights(torch.zeros(3, 2), torch.zeros(3, 2))
+    feed(hook, runner, ignored, ['clean', 'dark', 'clean'])  # before start
+    runner.iter = 1
+    feed(hook, runner, TeacherWeights(logit, 1 - logit, (agent, agent)),
+         ['clean', 'dark', 'clean'])
+    feed(hook, runner, TeacherWeights(logit[:1], 1 - logit[:1]), ['dark'])
+    hook.after_train(runner)
+
+    result = json.loads((tmp_path / hook.out_file).read_text())
+    clean, dark = result['shapes_clean'], result['shapes_dark']
+    assert clean['samples'] == 2 and dark['samples'] == 2
+    assert clean['logit'] == pytest.approx({'a': 0.8, 'b': 0.2})
+    assert clean['feature'] == pytest.approx({'a': 0.2, 'b': 0.8})
+    assert dark['logit'] == pytest.approx({'a': 0.55, 'b': 0.45})
+    # the agent's actions are averaged over the samples that had them only
+    assert clean['agent_logit'] == pytest.approx({'a': 0.5, 'b': 0.5})
+    assert dark['agent_feature'] == pytest.approx({'a': 0.5, 'b': 0.5})
+
+
+def test_a_weighting_without_agent_writes_no_agent_entry(runner, tmp_path):
+    hook = TeacherWeightsByDomainHook()
+    hook.names = hook.logit_names = ['a', 'b']
+    feed(hook, runner, TeacherWeights(torch.full((1, 2), 0.5),
+                                      torch.full((1, 2), 0.5)), ['clean'])
+    hook.after_train(runner)
+    result = json.loads((tmp_path / hook.out_file).read_text())
+    assert set(result['shapes_clean']) == {'samples', 'logit', 'feature'}
