@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from tests.conftest import REPO, last_scalars, run_in_process
+from tests.conftest import REPO, last_scalars, run
 
 CONFIGS = REPO / 'configs' / 'shapes'
 
@@ -37,9 +37,11 @@ def test_train_reaches_metric_and_test_reproduces_it(workspace, base_runs,
     out = workspace / 'predictions.pkl'
     test_dir = workspace / 'test'
     show_dir = workspace / 'drawn'
-    run_in_process('test', CONFIGS / config, checkpoint, '--work-dir',
-                   test_dir, '--out', out, '--show-dir', show_dir,
-                   cwd=workspace)
+    # a process of its own: the packages' visualisers are process-wide
+    # singletons that an earlier run in this process would have created
+    run(['python', REPO / 'tools' / 'test.py', CONFIGS / config, checkpoint,
+         '--work-dir', test_dir, '--out', out, '--show-dir', show_dir],
+        cwd=workspace)
     assert last_scalars(test_dir, metric)[metric] == pytest.approx(trained)
     with open(out, 'rb') as f:
         assert len(pickle.load(f)) == 60
