@@ -10,6 +10,8 @@ import json
 
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import \
+    EventAccumulator
 
 import mtkd_mm  # noqa: F401  (allow-lists the runner's checkpoint contents)
 from tests.conftest import REPO, run
@@ -51,8 +53,6 @@ def rl_config(workspace, base_runs):
 
 def tensorboard_scalars(work_dir):
     """{tag: {step: value}} from a run's TensorBoard event files."""
-    from tensorboard.backend.event_processing.event_accumulator import \
-        EventAccumulator
     events = EventAccumulator(str(next(work_dir.glob('*/vis_data'))))
     events.Reload()
     return {
