@@ -177,7 +177,7 @@ class MTKDRL(TeacherWeighting):
         if self.training:
             self.experience.add(observation, standardised_reward(reward),
                                 extras)
-        return TeacherWeights(logit, feature, agent=tuple(agent_actions))
+        return TeacherWeights(logit, feature, agent=agent_actions)
 
     def _dirichlet(self, actions):
         return torch.distributions.Dirichlet(
