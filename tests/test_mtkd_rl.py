@@ -14,11 +14,14 @@ EMBED_DIM = 6  # make_state's teacher embeddings
 
 @pytest.fixture(autouse=True)
 def after_warmup():
+    """The runner's epoch and iteration, past any warm-up; restored after."""
     hub = MessageHub.get_current_instance()
-    old = hub.get_info('iter', 0)
-    hub.update_info('iter', 10**6)
+    old = {key: hub.get_info(key, 0) for key in ('epoch', 'iter')}
+    for key in old:
+        hub.update_info(key, 10**6)
     yield hub
-    hub.update_info('iter', old)
+    for key, value in old.items():
+        hub.update_info(key, value)
 
 
 def with_cosine(state, seed=0):
@@ -123,14 +126,26 @@ def test_dynamic_fusion_formula():
         lam[1, 2] * state.cosine.softmax(dim=1))
 
 
-def test_warmup_weights_are_all_one(after_warmup):
-    after_warmup.update_info('iter', 4)
+@pytest.mark.parametrize('info,value', [('iter', 4), ('epoch', 0)])
+def test_warmup_weights_are_one_and_experience_is_stored(
+        after_warmup, info, value):
+    """The reference stores (state, reward) in its warm-up epoch too, the
+    reward computed with every weight 1, and trains the agent on it."""
+    after_warmup.update_info(info, value)
     state = with_cosine(classification_state(num_teachers=3))
-    weighting = build(3, warmup_iters=5).train()
+    weighting = build(3, **{f'warmup_{info}s': value + 1}).train()
     weights = weighting(state)
     assert torch.equal(weights.logit, torch.ones(5, 3))
     assert torch.equal(weights.feature, torch.ones(5, 3))
-    assert len(weighting.experience) == 0
+    assert weights.agent is None
+    observation, reward, _ = weighting.experience.entries[-1]
+    torch.testing.assert_close(observation, agent_state(state))
+    raw = -(reference_ce(state.student.logits, state.points.labels) +
+            state.kl.sum(dim=1) + 5.0 * state.feature_loss.sum(dim=1))
+    z = (raw - raw.mean()) / raw.std()
+    torch.testing.assert_close(reward, z.clamp(0, 1))
+    after_warmup.update_info(info, value + 1)
+    assert weighting(state).agent is not None
 
 
 def test_reward_standardised_and_clamped():
@@ -165,6 +180,68 @@ def test_surrogate_loss_formula():
     torch.testing.assert_close(surrogate_loss(actions, reward), bce)
 
 
+def reference_ce(logits, labels):
+    return torch.nn.functional.cross_entropy(logits.detach(), labels,
+                                             reduction='none')
+
+
+def reference_agent_loss(params, observation, reward, confidence, kl,
+                         cosine):
+    """winycg/MTKD-RL: ``PolicyTrans`` (fusion (a + c + d) / 3 with
+    c = (1 − softmax(CE)) / (K − 1), d = softmax(KL) or softmax(cos)) and
+    ``train_agent``'s two BCE terms against 1 weighted by the reward."""
+    hidden = torch.relu(observation @ params['body.0.weight'].T)
+    loss = 0
+    for head, divergence in (('logit_head', kl), ('feature_head', cosine)):
+        action = torch.softmax(
+            hidden @ params[f'{head}.weight'].T + params[f'{head}.bias'],
+            dim=1)
+        fused = (action + confidence + divergence.softmax(dim=1)) / 3
+        loss = loss + torch.nn.functional.binary_cross_entropy(
+            fused, torch.ones_like(fused),
+            weight=reward[:, None].expand_as(fused))
+    return loss
+
+
+def reference_sgd_steps(params, batches, lr=0.1):
+    """One SGD step per entry of ``batches``; an entry is a list of
+    per-rank loss arguments whose gradients are averaged (DDP)."""
+    params = {k: v.detach().clone() for k, v in params.items()}
+    for per_rank in batches:
+        grads = []
+        for args in per_rank:
+            live = {k: v.clone().requires_grad_(True)
+                    for k, v in params.items()}
+            loss = reference_agent_loss(live, *args)
+            grads.append(torch.autograd.grad(loss, list(live.values())))
+        for (name, value), *rank_grads in zip(params.items(), *grads):
+            value -= lr * torch.stack(rank_grads).mean(dim=0)
+    return params
+
+
+def loss_arguments(state, observation, reward):
+    confidence = (1 - state.teacher_ce.softmax(dim=1)) / (
+        state.num_teachers - 1)
+    return (observation, reward, confidence, state.kl, state.cosine)
+
+
+def test_surrogate_update_trains_the_fused_weights():
+    """fusion='average': the BCE surrogate is applied to (a + c + d) / 3,
+    as the reference's ``PolicyTrans`` returns the fused weights."""
+    state = with_cosine(classification_state(num_teachers=3))
+    weighting = build(3).train()
+    before = dict(weighting.agent.state_dict())
+    weighting(state)
+    observation, reward, _ = weighting.experience.entries[-1]
+    assert reward.sum() > 0
+    expected = reference_sgd_steps(
+        before, [[loss_arguments(state, observation, reward)]])
+    assert weighting.update(weighting.experience.drain()) == 1
+    for name, value in weighting.agent.state_dict().items():
+        torch.testing.assert_close(value, expected[name], rtol=1e-6,
+                                   atol=1e-7)
+
+
 def test_update_changes_agent_and_zero_reward_is_a_no_op():
     state = with_cosine(classification_state(num_teachers=3))
     weighting = build(3).train()
@@ -174,7 +251,8 @@ def test_update_changes_agent_and_zero_reward_is_a_no_op():
     assert weighting.update([(obs, torch.zeros_like(reward), extras)]) == 1
     for k, v in weighting.agent.state_dict().items():
         assert torch.equal(v, before[k]), k
-    assert weighting.update() == 1  # the stored batch, nonzero rewards
+    # the stored batch, nonzero rewards
+    assert weighting.update(weighting.experience.drain()) == 1
     assert len(weighting.experience) == 0
     changed = [k for k, v in weighting.agent.state_dict().items()
                if not torch.equal(v, before[k])]
@@ -196,7 +274,7 @@ def test_reinforce_log_probability_and_baseline():
     expected = -((reward - 0.0) * log_prob).mean()
     torch.testing.assert_close(
         weighting.update_loss(obs, reward, extras), expected)
-    weighting.update()
+    weighting.update(weighting.experience.drain())
     torch.testing.assert_close(weighting.baseline, 0.1 * reward.mean())
 
 
@@ -206,3 +284,49 @@ def test_buffer_is_bounded():
     for _ in range(10):
         weighting(state)
     assert len(weighting.experience) == 4
+
+
+def _replay_on_rank(rank, world_size, init_file, out_dir):
+    """One gloo rank: two batches of its own experience, then an update
+    whose steps average the gradients over the ranks."""
+    torch.distributed.init_process_group(
+        'gloo', init_method=f'file://{init_file}', rank=rank,
+        world_size=world_size)
+    from functools import partial
+
+    from mmengine.dist import all_reduce_params
+    MessageHub.get_current_instance().update_info('iter', 10**6)
+    torch.manual_seed(0)
+    weighting = build(3).train()
+    torch.save(weighting.agent.state_dict(), f'{out_dir}/initial.pt')
+    states = [with_cosine(classification_state(num_teachers=3,
+                                               seed=2 * rank + j),
+                          seed=2 * rank + j) for j in range(2)]
+    for state in states:
+        weighting(state)
+    batches = weighting.experience.drain()
+    torch.save([loss_arguments(s, obs, reward)
+                for s, (obs, reward, _) in zip(states, batches)],
+               f'{out_dir}/batches{rank}.pt')
+    steps = weighting.update(batches, partial(all_reduce_params, op='mean'))
+    torch.save((steps, weighting.agent.state_dict()),
+               f'{out_dir}/agent{rank}.pt')
+    torch.distributed.destroy_process_group()
+
+
+def test_update_averages_gradients_over_ranks(tmp_path):
+    """Each rank replays its own batches; every step uses the gradient
+    averaged over ranks (the reference's DDP agent): two ranks take two
+    steps, not four, and end bitwise identical."""
+    torch.multiprocessing.spawn(
+        _replay_on_rank, args=(2, tmp_path / 'init', tmp_path), nprocs=2)
+    initial = torch.load(tmp_path / 'initial.pt')
+    batches = [torch.load(tmp_path / f'batches{r}.pt') for r in range(2)]
+    expected = reference_sgd_steps(initial, list(zip(*batches)))
+    (steps0, agent0), (steps1, agent1) = (
+        torch.load(tmp_path / f'agent{r}.pt') for r in range(2))
+    assert steps0 == steps1 == 2
+    for name, value in agent0.items():
+        assert torch.equal(value, agent1[name]), name
+        torch.testing.assert_close(value, expected[name], rtol=1e-6,
+                                   atol=1e-7)

@@ -8,6 +8,5 @@ custom_hooks = [
     dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
     dict(
         type='mtkd_mm.MTKDRLAgentHook',
-        update_interval=20,
-        update_at_epoch_end=False),
+        update_interval=20),
 ]

@@ -2,9 +2,11 @@
 # the mmseg model-zoo DeepLabV3 R101-D8 and PSPNet R101-D8 as teachers.
 #
 # The paper's: agent, state, fusion (a + c + d) / 3, reward, surrogate update
-# every 1000 iterations (SGD lr 0.1), T = 4, α = 1, β = 5, first-epoch
-# warm-up with all weights 1.
-# Ours: "sample" = image; KL and CE are pixel means over the decode head's
+# of the fused weights (SGD lr 0.1), T = 4, α = 1, β = 5, a warm-up of one
+# epoch with all weights 1 whose experience the agent learns from.
+# Ours: the schedule is iteration-based (mmseg's), so the warm-up is the
+# iterations of one epoch and the agent updates every 1000 iterations
+# instead of after every 1000th batch of an epoch; "sample" = image; KL and CE are pixel means over the decode head's
 # logits (CE ignores label 255), the state's logits the spatial mean of the
 # class probabilities, the embedding the pooled last backbone stage, the
 # feature loss on the last backbone stage after the connector.

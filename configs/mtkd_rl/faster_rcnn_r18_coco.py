@@ -5,8 +5,9 @@
 # softmax heads), the state [cos, KL, CE, teacher embedding, teacher logits],
 # fusion w = (a + c + d) / 3 with the CA-MKD and divergence-aware weights,
 # reward -(CE + Σ w KL + β Σ w F) standardised and clamped to [0, 1], the
-# surrogate update (SGD lr 0.1) every 1000 iterations, T = 4, α = 1, β = 5,
-# weights 1 for every teacher during the first epoch.
+# surrogate update (SGD lr 0.1) of the fused weights after every 1000th batch
+# of an epoch and at its end, T = 4, α = 1, β = 5, weights 1 for every
+# teacher during the first epoch (its experience is stored and learnt from).
 # Ours: "sample" = image; the teachers' RoI heads classify the student's
 # sampled RoIs; KL/CE are means over an image's RoIs, the state's logits the
 # mean RoI class probabilities, embeddings the pooled FPN levels, the
@@ -14,7 +15,7 @@
 _base_ = '../_base_/distill/coco_faster-rcnn_r18.py'
 
 model = dict(
-    weighting=dict(type='MTKDRL', warmup_iters=7330),  # one epoch at bs 16
+    weighting=dict(type='MTKDRL', warmup_epochs=1),
     temperature=4.0,
     logit_loss_weight=1.0,
     feature_loss_weight=5.0)

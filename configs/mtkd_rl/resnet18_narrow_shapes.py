@@ -7,6 +7,5 @@ model = dict(weighting=dict(type='MTKDRL', warmup_iters=20))
 custom_hooks = [
     dict(
         type='mtkd_mm.MTKDRLAgentHook',
-        update_interval=20,
-        update_at_epoch_end=False)
+        update_interval=20)
 ]

@@ -7,7 +7,8 @@ from mmengine.model import BaseModel
 
 from mtkd_mm.registry import MODELS, WEIGHTINGS
 from mtkd_mm.views import BuildError, view_for
-from mtkd_mm.weightings import PoolInfo, TeacherState
+from mtkd_mm.weightings import (PoolInfo, TeacherState,
+                                weighted_teacher_loss)
 
 from .teacher_pool import TeacherPool, read_model_config
 
@@ -27,11 +28,13 @@ class MultiTeacherDistiller(BaseModel):
     own way, then per-sample, per-teacher distillation losses weighted by
     ``weighting``::
 
-        L = L_student + α · r · Σ_k mean_i(w_logit_ik · KL_ik)
+        L = L_student + α · r_l · Σ_k mean_i(w_logit_ik · KL_ik)
                       + β · r · Σ_k mean_i(w_feat_ik · F_ik)
 
-    with r = 1, or 1/K for weightings whose ``teacher_reduction`` is
-    ``'mean'``. ``predict`` and ``tensor`` are the student's own.
+    with r_l = r = 1, or r_l = 1/K_l (the teachers with logits) and
+    r = 1/K for weightings whose ``teacher_reduction`` is ``'mean'``
+    (:func:`~mtkd_mm.weightings.weighted_teacher_loss`). ``predict`` and
+    ``tensor`` are the student's own.
 
     Args:
         student (dict | str): model dict, config file or ``mmdet::…``.
@@ -212,19 +215,18 @@ class MultiTeacherDistiller(BaseModel):
         with torch.no_grad():
             weights = self.weighting(state)
         self._check_finite(kl, feature)
-        scale = (1.0 / len(teachers)
-                 if self.weighting.teacher_reduction == 'mean' else 1.0)
+        reduction = self.weighting.teacher_reduction
         result = {f'student.{k}': v for k, v in losses.items()}
         if self.logit_loss is not None and self.logit_teachers:
             result['distill.loss_logit'] = (
-                self.logit_loss_weight * scale *
-                (weights.logit * kl).mean(dim=0).sum())
+                self.logit_loss_weight *
+                weighted_teacher_loss(weights.logit, kl, reduction))
             for k, w in zip(self.logit_teachers, weights.logit.mean(dim=0)):
                 result[f'distill.w_logit.{self.teacher_names[k]}'] = w
         if self.feature_loss is not None:
             result['distill.loss_feature'] = (
-                self.feature_loss_weight * scale *
-                (weights.feature * feature).mean(dim=0).sum())
+                self.feature_loss_weight *
+                weighted_teacher_loss(weights.feature, feature, reduction))
             for name, w in zip(self.teacher_names,
                                weights.feature.mean(dim=0)):
                 result[f'distill.w_feature.{name}'] = w
@@ -287,14 +289,18 @@ class MultiTeacherDistiller(BaseModel):
             for name, record in zip(self.teacher_names, teachers)
         ], dim=1)
 
-    def _kd_grads(self, kl, student):
-        """(K_l, P·C) gradient of each teacher's mean KD loss w.r.t. the
-        student logits (the weighting runs under ``no_grad``)."""
+    @staticmethod
+    def _kd_grads(kl, student):
+        """(K_l, C): the gradient of each teacher's mean KD loss
+        ``kl[:, k].mean()`` w.r.t. the student logits (P, C), averaged over
+        the P points (samples; detection: RoIs; segmentation: pixels), as
+        the AEKD reference does. Computed with gradients enabled (the
+        weighting runs under ``no_grad``)."""
         with torch.enable_grad():
             return torch.stack([
                 torch.autograd.grad(
                     kl[:, k].mean(), student.logits,
-                    retain_graph=True)[0].flatten()
+                    retain_graph=True)[0].mean(dim=0)
                 for k in range(kl.shape[1])
             ])
 

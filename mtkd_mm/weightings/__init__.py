@@ -1,6 +1,7 @@
 from .aekd import AEKD, min_norm_simplex
 from .aver import AVER
-from .base import PoolInfo, TeacherWeighting, TeacherWeights
+from .base import (PoolInfo, TeacherWeighting, TeacherWeights,
+                   weighted_teacher_loss)
 from .ca_mkd import CAMKD, confidence_weights
 from .ebkd import EBKD
 from .experience import ExperienceBuffer
@@ -10,5 +11,6 @@ from .state import TeacherState
 __all__ = [
     'AEKD', 'AVER', 'CAMKD', 'EBKD', 'ExperienceBuffer', 'MTKDRL',
     'PolicyNetwork', 'PoolInfo', 'TeacherState', 'TeacherWeighting',
-    'TeacherWeights', 'confidence_weights', 'min_norm_simplex'
+    'TeacherWeights', 'confidence_weights', 'min_norm_simplex',
+    'weighted_teacher_loss'
 ]

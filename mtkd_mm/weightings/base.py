@@ -44,12 +44,12 @@ class TeacherWeighting(nn.Module, metaclass=ABCMeta):
     """Maps a :class:`~mtkd_mm.weightings.TeacherState` to
     :class:`TeacherWeights`. Called without gradients.
 
-    Class attributes:
+    Class attributes (a weighting may override them per instance):
         needs_feature_classification (bool): it reads
             ``state.connected_ce``; the distiller checks at build time that
             the view can provide it.
-        teacher_reduction (str): ``'sum'`` adds the weighted teacher losses;
-            ``'mean'`` also divides them by K (the CA-MKD reference).
+        teacher_reduction (str): how the distiller reduces the weighted
+            teacher losses, see :func:`weighted_teacher_loss`.
     """
 
     needs_feature_classification = False
@@ -75,3 +75,23 @@ def feature_weights_like_logits(state, logit_weights):
     if len(state.logit_teachers) == state.num_teachers:
         return logit_weights
     return uniform(state.num_samples, state.num_teachers, logit_weights)
+
+
+def weighted_teacher_loss(weights, losses, reduction='sum'):
+    """``Σ_k mean_i(w_ik · L_ik)``, divided by the number of teachers K
+    when ``reduction`` is ``'mean'`` (the CA-MKD reference's EBKD and CA-MKD
+    losses); ``'sum'`` leaves it as it is.
+
+    Args:
+        weights (Tensor): (B, K) per-sample teacher weights.
+        losses (Tensor): (B, K) per-sample loss to each teacher.
+        reduction (str): ``'sum'`` or ``'mean'``.
+
+    Returns:
+        Tensor: the scalar loss.
+    """
+    if reduction not in ('sum', 'mean'):
+        raise ValueError("teacher_reduction must be 'sum' or 'mean', got "
+                         f'{reduction!r}')
+    total = (weights * losses).mean(dim=0).sum()
+    return total / losses.shape[1] if reduction == 'mean' else total

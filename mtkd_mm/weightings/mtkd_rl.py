@@ -65,15 +65,19 @@ class MTKDRL(TeacherWeighting):
 
     In the student's step (no gradients) the agent reads each sample's
     state, outputs per-sample teacher weights, and the batch's experience
-    (state, standardised reward[, sampled action]) is stored; an
+    (state, standardised reward, fixed weights[, sampled action]) is
+    stored, during the warm-up too (the reference); an
     :class:`~mtkd_mm.engine.MTKDRLAgentHook` calls :meth:`update`.
 
     Args:
         fusion (str): ``'average'``: w = (a + c + d) / 3 (the reference);
             ``'dynamic'``: w = λ0·a + λ1·c + λ2·d with λ = softmax of a
-            learnable 3-vector per kind, learned by the agent's update (ours).
-        warmup_iters (int): iterations in which every weight is 1 (the
-            reference: its first epoch).
+            learnable 3-vector per kind (the reference's ``--dynamic``).
+            The surrogate update trains the fused weights in both.
+        warmup_epochs (int): epochs in which every weight is 1 (the
+            reference: 1, its first epoch); for epoch-based loops.
+        warmup_iters (int): the same in iterations, for iteration-based
+            loops (ours). The warm-up lasts while either holds.
         policy (str): ``'surrogate'`` (the released code: the action is
             "use every teacher") or ``'reinforce'`` (sample actions from a
             Dirichlet around the agent output, −(R − b)·log π with a running
@@ -87,6 +91,7 @@ class MTKDRL(TeacherWeighting):
 
     def __init__(self,
                  fusion='average',
+                 warmup_epochs=0,
                  warmup_iters=0,
                  policy='surrogate',
                  concentration=50.0,
@@ -102,6 +107,7 @@ class MTKDRL(TeacherWeighting):
             raise ValueError("MTKDRL.policy must be 'surrogate' or "
                              f"'reinforce', got {policy!r}")
         self.fusion = fusion
+        self.warmup_epochs = warmup_epochs
         self.warmup_iters = warmup_iters
         self.policy = policy
         self.concentration = concentration
@@ -159,18 +165,31 @@ class MTKDRL(TeacherWeighting):
             for a, (c, d), lam in zip(actions, fixed, self.fusion_weights())
         ]
 
+    def in_warmup(self):
+        """Whether the runner's current epoch or iteration is in the
+        warm-up."""
+        hub = MessageHub.get_current_instance()
+        return (hub.get_info('epoch', 0) < self.warmup_epochs
+                or hub.get_info('iter', 0) < self.warmup_iters)
+
     def forward(self, state):
-        iteration = MessageHub.get_current_instance().get_info('iter', 0)
-        if iteration < self.warmup_iters:
+        warmup = self.in_warmup()
+        if warmup and self.policy == 'reinforce':
+            # No action is sampled in the warm-up: nothing to learn from.
             ones = torch.ones_like(state.kl)
             return TeacherWeights(logit=ones, feature=ones.clone())
         observation = agent_state(state)
-        agent_actions = actions = self.agent(observation)
         extras = {'fixed': self.fixed_weights(state)}
-        if self.policy == 'reinforce' and self.training:
-            actions = [self._dirichlet(a).sample() for a in actions]
-            extras['sampled'] = torch.stack(actions)
-        logit, feature = self.fuse(actions, extras['fixed'])
+        if warmup:
+            agent_actions = None
+            logit, feature = torch.ones_like(state.kl), torch.ones_like(
+                state.kl)
+        else:
+            agent_actions = actions = self.agent(observation)
+            if self.policy == 'reinforce' and self.training:
+                actions = [self._dirichlet(a).sample() for a in actions]
+                extras['sampled'] = torch.stack(actions)
+            logit, feature = self.fuse(actions, extras['fixed'])
         reward = -(state.student_ce + (logit * state.kl).sum(dim=1) +
                    self.feature_loss_weight *
                    (feature * state.feature_loss).sum(dim=1))
@@ -186,8 +205,9 @@ class MTKDRL(TeacherWeighting):
     def update_loss(self, observation, reward, extras):
         """The agent's loss on one stored batch.
 
-        surrogate: ``Σ_heads mean R·(−log a)`` on the agent output (with
-        ``fusion='dynamic'`` on the fused weights, which also trains λ);
+        surrogate: ``Σ_heads mean R·(−log w)`` on the fused weights w (the
+        reference's ``PolicyTrans`` returns them; ``'dynamic'`` also trains
+        λ through them);
         reinforce: ``−(R − b)·Σ_heads log π(sampled action | s)``.
         """
         actions = self.agent(observation)
@@ -196,28 +216,33 @@ class MTKDRL(TeacherWeighting):
                 self._dirichlet(a).log_prob(s)
                 for a, s in zip(actions, extras['sampled']))
             return -((reward - self.baseline) * log_prob).mean()
-        if self.fusion == 'dynamic':
-            actions = self.fuse(actions, extras['fixed'])
-        return sum(surrogate_loss(a, reward) for a in actions)
+        return sum(
+            surrogate_loss(w, reward)
+            for w in self.fuse(actions, extras['fixed']))
 
-    def update(self, experience=None):
-        """Replay the stored batches (one SGD step each), then clear them.
+    def update(self, batches, reduce_gradients=None):
+        """Replay ``batches`` of experience, one SGD step each.
 
         Args:
-            experience (list, optional): batches to replay instead of the
-                local buffer (the hook passes every rank's experience).
+            batches (list): (observation, reward, extras) entries, oldest
+                first, e.g. ``self.experience.drain()``.
+            reduce_gradients (callable, optional): called with the list of
+                gradients before each step; under DDP it averages them over
+                ranks in place (the reference wraps its agent in DDP).
 
         Returns:
             int: number of batches replayed.
         """
-        batches = self.experience.drain() if experience is None else \
-            experience
         device = self.baseline.device
         for observation, reward, extras in batches:
             observation, reward = observation.to(device), reward.to(device)
             extras = {k: v.to(device) for k, v in extras.items()}
             self.optimizer.zero_grad()
             self.update_loss(observation, reward, extras).backward()
+            if reduce_gradients is not None:
+                reduce_gradients([
+                    p.grad for p in self.parameters() if p.grad is not None
+                ])
             self.optimizer.step()
             if self.policy == 'reinforce':
                 self.baseline.mul_(self.baseline_momentum).add_(

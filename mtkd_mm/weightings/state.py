@@ -26,8 +26,9 @@ class TeacherState:
             mean class probabilities (detection, segmentation).
         cosine (Tensor): (B, K) cosine of the pooled connected student
             feature and each teacher's embedding (MTKD-RL).
-        kd_grads (Tensor): (K_l, P·C) gradient of each teacher's mean KD
-            loss w.r.t. the student logits (AEKD).
+        kd_grads (Tensor): (K_l, C) gradient of each teacher's mean KD
+            loss w.r.t. the student logits (P, C), averaged over the P
+            points: samples, RoIs or pixels (AEKD).
     """
 
     def __init__(self, names, logit_teachers, points, student, teachers, kl,

@@ -124,7 +124,8 @@ def main():
             t_distill[name] = timed(lambda: distiller.train_step(batch, optim))
             if (hasattr(weighting, 'update')
                     and (index + 1) % args.agent_update_interval == 0):
-                t_update = timed(weighting.update)
+                t_update = timed(lambda: weighting.update(
+                    weighting.experience.drain()))
                 update_seconds[name] += t_update if record else 0.0
             if record:
                 times[f'distill_step.{name}'].append(t_distill[name])

@@ -1,9 +1,12 @@
 """When and how the MTKD-RL agent learns, across ranks and checkpoints."""
 import time
+from functools import partial
 
-from mmengine.dist import all_gather_object, broadcast, get_world_size
+from mmengine.dist import (all_gather_object, all_reduce_params, broadcast,
+                           get_world_size)
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop
 
 from mtkd_mm.registry import HOOKS
 
@@ -14,25 +17,31 @@ CHECKPOINT_KEY = 'mtkd_rl_agent'
 class MTKDRLAgentHook(Hook):
     """Updates the distiller's :class:`~mtkd_mm.weightings.MTKDRL` agent.
 
-    Every ``update_interval`` iterations (and at each epoch end with
-    ``update_at_epoch_end``) the agent replays its stored experience. Under
-    DDP every rank replays the experience of all ranks in rank order, then
-    rank 0's agent is broadcast, so the agents stay bitwise identical. The
-    agent's optimiser state, its unreplayed experience and the update count
-    go into the runner's checkpoint and come back on ``--resume``; the agent
-    weights and λ are part of the model's state dict (and are dropped by
-    ``export_student.py``).
+    Schedule:
+    - epoch-based loops (the reference): an update after each batch whose
+      index within the epoch is a non-zero multiple of ``update_interval``,
+      and one at the end of every epoch over what is left;
+    - iteration-based loops (ours): an update every ``update_interval``
+      iterations.
+
+    An update replays the stored batches, one SGD step each. Under DDP each
+    rank replays its own batches and every step averages the gradients over
+    the ranks (as the reference's DDP-wrapped agent does), so the number of
+    steps does not grow with the number of ranks and the agents stay
+    bitwise identical; the agent's buffers (the REINFORCE baseline) are
+    then broadcast from rank 0. The agent's optimiser state, its unreplayed
+    experience and the update count go into the runner's checkpoint and
+    come back on ``--resume``; the agent weights and λ are part of the
+    model's state dict (and are dropped by ``export_student.py``).
 
     Args:
-        update_interval (int): iterations between updates (reference: 1000).
-        update_at_epoch_end (bool): also update after every epoch.
+        update_interval (int): batches between updates (reference: 1000).
     """
 
     priority = 'LOW'
 
-    def __init__(self, update_interval=1000, update_at_epoch_end=True):
+    def __init__(self, update_interval=1000):
         self.update_interval = update_interval
-        self.update_at_epoch_end = update_at_epoch_end
         self.updates = 0
         self.update_seconds = 0.0
 
@@ -42,27 +51,42 @@ class MTKDRLAgentHook(Hook):
             runner.model) else runner.model
         return model.weighting
 
+    @staticmethod
+    def by_epoch(runner):
+        return isinstance(runner.train_loop, EpochBasedTrainLoop)
+
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
-        if self.every_n_train_iters(runner, self.update_interval):
+        if self.by_epoch(runner):
+            due = batch_idx % self.update_interval == 0 and batch_idx != 0
+        else:
+            due = self.every_n_train_iters(runner, self.update_interval)
+        if due:
             self.update(runner)
 
     def after_train_epoch(self, runner):
-        if self.update_at_epoch_end:
+        if self.by_epoch(runner):
             self.update(runner)
 
     def update(self, runner):
         weighting = self.weighting(runner)
         batches = weighting.experience.drain()
+        reduce_gradients = None
         if get_world_size() > 1:
-            batches = [b for rank in all_gather_object(batches) for b in rank]
+            counts = all_gather_object(len(batches))
+            if len(set(counts)) > 1:
+                raise RuntimeError(
+                    f'MTKD-RL agent update: the ranks hold {counts} batches '
+                    'of experience; each step averages gradients over '
+                    'ranks, so they must hold the same number')
+            reduce_gradients = partial(all_reduce_params, op='mean')
         if not batches:
             return
         start = time.perf_counter()
-        weighting.update(batches)
-        if get_world_size() > 1:
-            for tensor in weighting.state_dict().values():
-                broadcast(tensor, src=0)
+        weighting.update(batches, reduce_gradients)
+        if reduce_gradients is not None:
+            for buffer in weighting.buffers():
+                broadcast(buffer, src=0)
         self.update_seconds += time.perf_counter() - start
         self.updates += 1
         runner.message_hub.update_scalar(
