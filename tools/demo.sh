@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: set up .venv, then the domain demo
 # (tools/demo/domain_demo.py): two teachers trained on different shapes
-# domains, a student on their union, distilled with AVER and with MTKD-RL
-# from the same start; prints the measured table and plots the weights.
+# domains, a student with labels for a few images of their union, plain and
+# distilled with AVER, CA-MKD and MTKD-RL from the same start; prints the
+# measured tables (each student's gain over the plain one, the weight each
+# method gives each teacher per domain) and plots the MTKD-RL weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup_env.sh

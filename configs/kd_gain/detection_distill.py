@@ -12,9 +12,9 @@ model = dict(
     teachers=[
         dict(name='r34', config='mtkd_mm::kd_gain/detection_teacher_r34.py',
              checkpoint=work + 'r34.pth'),
-        dict(name='r18_wide',
-             config='mtkd_mm::kd_gain/detection_teacher_r18_wide.py',
-             checkpoint=work + 'r18_wide.pth'),
+        dict(name='r18',
+             config='mtkd_mm::kd_gain/detection_teacher_r18.py',
+             checkpoint=work + 'r18.pth'),
     ],
     weighting=dict(type='AVER'),
     temperature=4.0,

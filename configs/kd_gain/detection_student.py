@@ -1,6 +1,6 @@
 # KD-gain benchmark (tools/analysis/kd_gain.py), detection student: Faster
 # R-CNN with a quarter-width ResNet-18 on a fixed budget: the first 120
-# training images of data/kd_gain, 150 iterations of batch 4.
+# training images of data/kd_gain, 100 iterations of batch 4.
 _base_ = '../shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
 
 data_root = 'data/kd_gain/'
@@ -16,11 +16,11 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
 
-max_iters = 150
+max_iters = 100
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=15),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=15, end=max_iters,
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=10, end=max_iters,
          eta_min_ratio=0.05),
 ]
 default_hooks = dict(checkpoint=dict(interval=max_iters))

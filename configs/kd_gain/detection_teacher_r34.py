@@ -1,6 +1,6 @@
 # KD-gain benchmark (tools/analysis/kd_gain.py), detection teacher 1: a
 # deeper Faster R-CNN R34-FPN (half width) trained on all 960 training
-# images of data/kd_gain for 600 iterations (the student: 120 images, 150).
+# images of data/kd_gain for 400 iterations (the student: 120 images, 100).
 _base_ = '../shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
 
 data_root = 'data/kd_gain/'
@@ -11,7 +11,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
 
-max_iters = 600
+max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),

@@ -1,6 +1,6 @@
 # KD-gain benchmark (tools/analysis/kd_gain.py), segmentation teacher 1: a
 # deeper DeepLabV3 R34-D8 (half width) trained on all 960 training images
-# of data/kd_gain for 600 iterations (the student: 120 images, 150).
+# of data/kd_gain for 400 iterations (the student: 120 images, 100).
 _base_ = '../shapes/deeplabv3_r18-d8_narrow_shapes.py'
 
 data_root = 'data/kd_gain/'
@@ -9,7 +9,7 @@ train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 
-max_iters = 600
+max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),

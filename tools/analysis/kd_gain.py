@@ -27,15 +27,17 @@ import argparse
 import hashlib
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from print_metric import last_value  # noqa: E402
+from seeded_runs import (REPO, Progress, save_initial_weights,  # noqa: E402
+                         summarise, train)
+from seeded_runs import log as _log  # noqa: E402
 DATA_ROOT = Path('data/kd_gain')
 NUM_TRAIN, NUM_VAL, STUDENT_IMAGES, IMG_SIZE, DATA_SEED = 960, 120, 120, 128, 1
 
@@ -61,14 +63,14 @@ TASKS = {
         metric='coco/bbox_mAP',
         teachers={
             'r34': 'detection_teacher_r34.py',
-            'r18_wide': 'detection_teacher_r18_wide.py'},
+            'r18': 'detection_teacher_r18.py'},
         student='detection_student.py',
         distill='detection_distill.py'),
     'segmentation': Task(
         metric='mIoU',
         teachers={
             'r34': 'segmentation_teacher_r34.py',
-            'r18_wide': 'segmentation_teacher_r18_wide.py'},
+            'r18': 'segmentation_teacher_r18.py'},
         student='segmentation_student.py',
         distill='segmentation_distill.py'),
 }
@@ -90,7 +92,7 @@ METHODS = {
 
 
 def log(message):
-    print(f'[kd_gain] {time.strftime("%H:%M:%S")} {message}', flush=True)
+    _log('kd_gain', message)
 
 
 def config_path(name):
@@ -123,40 +125,6 @@ def make_data():
         for line in labels[:STUDENT_IMAGES]) + '\n')
 
 
-def train(config, work_dir, options=(), threads=None):
-    """``tools/train.py`` in a process of its own; its log on failure."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in (str(REPO), env.get('PYTHONPATH')) if p)
-    if threads:
-        env['OMP_NUM_THREADS'] = str(threads)
-    cmd = [sys.executable, str(REPO / 'tools' / 'train.py'), str(config),
-           '--work-dir', str(work_dir)]
-    if options:
-        cmd += ['--cfg-options', *options]
-    with open(work_dir / 'output.txt', 'w') as out:
-        code = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT,
-                               env=env)
-    if code != 0:
-        tail = (work_dir / 'output.txt').read_text()[-3000:]
-        raise SystemExit(f'kd_gain.py: error: {" ".join(cmd)} exited {code}:'
-                         f'\n{tail}')
-
-
-def last_metric(work_dir, key):
-    """The last value of ``key`` in the run's ``scalars.json``."""
-    values = [
-        json.loads(line).get(key)
-        for scalars in sorted(work_dir.glob('*/vis_data/scalars.json'))
-        for line in scalars.read_text().splitlines()
-    ]
-    values = [v for v in values if v is not None]
-    if not values:
-        raise SystemExit(f'kd_gain.py: error: {key} not logged in {work_dir}')
-    return values[-1]
-
-
 def teacher_configs_digest(name):
     """Changes when any teacher config of the task does (they inherit from
     each other)."""
@@ -184,7 +152,7 @@ def trained_teachers(name, task, work_dir):
             last = sorted(run_dir.glob('iter_*.pth'),
                           key=lambda p: int(p.stem.split('_')[1]))[-1]
             checkpoint.write_bytes(last.read_bytes())
-            metric = last_metric(run_dir, task.metric)
+            metric = last_value(run_dir, task.metric)
             record.write_text(json.dumps(
                 dict(metric=metric, config_digest=key)))
             log(f'{name}: teacher {teacher}: {task.metric} {metric} '
@@ -193,29 +161,14 @@ def trained_teachers(name, task, work_dir):
     return result
 
 
-def initial_student(task, seed, path):
-    """Save the student's initial weights for ``seed`` (built and
-    initialised as the runner does) to ``path``."""
-    if path.exists():
-        return
-    code = (
-        'import sys, torch\n'
-        'from mmengine.config import Config\n'
-        'from mmengine.registry import MODELS, init_default_scope\n'
-        'from mmengine.runner import set_random_seed\n'
-        'import mtkd_mm\n'
-        'cfg = Config.fromfile(sys.argv[1])\n'
-        "init_default_scope(cfg.get('default_scope'))\n"
-        'set_random_seed(int(sys.argv[2]))\n'
-        'model = MODELS.build(cfg.model)\n'
-        'model.init_weights()\n'
-        "torch.save({'state_dict': model.state_dict()}, sys.argv[3])\n")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (str(REPO), os.environ.get('PYTHONPATH')) if p))
-    subprocess.run([sys.executable, '-c', code,
-                    str(config_path(task.student)), str(seed), str(path)],
-                   check=True, env=env)
+def finished_run(run_dir, config):
+    """The metric of a run finished before with the same config, or None."""
+    result = run_dir / 'result.json'
+    if result.exists():
+        record = json.loads(result.read_text())
+        if record['config'] == config:
+            return record['metric']
+    return None
 
 
 def run_config(task, method, teachers, init, seed):
@@ -244,29 +197,13 @@ def run_config(task, method, teachers, init, seed):
     return '\n'.join(lines) + '\n'
 
 
-def summarise(runs, plain):
-    """Mean ± std over seeds, the gain over plain paired by seed, and
-    whether it exceeds twice the larger seed spread."""
-    values = [runs[s] for s in sorted(runs)]
-    mean = statistics.mean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    summary = dict(runs=runs, mean=mean, std=std)
-    if plain is not None and plain is not runs:
-        gains = [runs[s] - plain[s] for s in sorted(runs) if s in plain]
-        plain_std = statistics.stdev(plain.values()) if len(plain) > 1 else 0
-        summary['gain'] = statistics.mean(gains)
-        summary['gain_std'] = statistics.stdev(gains) if len(
-            gains) > 1 else 0.0
-        summary['clear'] = summary['gain'] > 2 * max(std, plain_std)
-    return summary
-
-
 def markdown(results):
     lines = []
     for name, task in results['tasks'].items():
         lines += [
             f"### {name}: {task['metric']} on {NUM_VAL} validation images, "
             f"seeds {', '.join(map(str, task['seeds']))}", '',
+            f"`{task['command']}`", '',
             '| model | mean ± std | gain over plain (paired) | clear gain |',
             '| --- | --- | --- | --- |'
         ]
@@ -301,46 +238,53 @@ def main():
     args = parse_args()
     methods = ['plain'] + [m for m in args.methods if m != 'plain']
     make_data()
-    results = {'command': ' '.join(['python', *sys.argv]), 'tasks': {}}
+    out = args.work_dir / 'kd_gain.json'
+    results = json.loads(out.read_text()) if out.exists() else {'tasks': {}}
     for name in args.tasks:
         task = TASKS[name]
         teachers = trained_teachers(name, task, args.work_dir)
-        jobs = []
+        jobs, runs = [], {}
         for seed in args.seeds:
             init = args.work_dir / name / f'seed{seed}' / 'init.pth'
-            initial_student(task, seed, init)
+            save_initial_weights(config_path(task.student), seed, init)
             for method in methods:
                 run_dir = args.work_dir / name / f'seed{seed}' / method.replace(
                     ' ', '_')
-                run_dir.mkdir(parents=True, exist_ok=True)
-                (run_dir / 'config.py').write_text(
-                    run_config(task, method, teachers, init.resolve(), seed))
-                jobs.append((seed, method, run_dir))
-        runs, start, done = {}, time.time(), []
+                config = run_config(task, method, teachers, init.resolve(),
+                                    seed)
+                done = finished_run(run_dir, config)
+                if done is None:
+                    jobs.append((seed, method, run_dir, config))
+                else:
+                    runs.setdefault(method, {})[seed] = done
+        log(f'{name}: {len(jobs)} runs to train, '
+            f'{sum(map(len, runs.values()))} finished before')
+        progress = Progress('kd_gain', len(jobs))
 
         def one(job):
-            seed, method, run_dir = job
-            t0 = time.time()
+            seed, method, run_dir, config = job
+            start = time.time()
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / 'config.py').write_text(config)
             train(run_dir / 'config.py', run_dir,
                   threads=max(1, (os.cpu_count() or 1) // args.jobs))
-            runs.setdefault(method, {})[seed] = last_metric(
-                run_dir, task.metric)
-            done.append(time.time() - t0)
-            left = (time.time() - start) / len(done) * (len(jobs) - len(done))
-            log(f'{name} seed {seed} {method}: {task.metric} '
-                f'{runs[method][seed]:.2f} ({done[-1]:.0f} s); '
-                f'{len(done)}/{len(jobs)} runs, ETA {left / 60:.1f} min')
+            metric = last_value(run_dir, task.metric)
+            (run_dir / 'result.json').write_text(
+                json.dumps(dict(config=config, metric=metric)))
+            runs.setdefault(method, {})[seed] = metric
+            progress.finished(
+                f'{name} seed {seed} {method}: {task.metric} '
+                f'{runs[method][seed]:.2f} ({time.time() - start:.0f} s)')
 
         with ThreadPoolExecutor(args.jobs) as pool:
             list(pool.map(one, jobs))
         plain = runs['plain']
         results['tasks'][name] = dict(
+            command=' '.join(['python', *sys.argv]),
             metric=task.metric, seeds=args.seeds,
             teachers={t: m for t, (_, m) in teachers.items()},
             methods={m: summarise(runs[m], plain) for m in methods})
-    args.work_dir.mkdir(parents=True, exist_ok=True)
-    (args.work_dir / 'kd_gain.json').write_text(
-        json.dumps(results, indent=2))
+        out.write_text(json.dumps(results, indent=2))
     table = markdown(results)
     (args.work_dir / 'kd_gain.md').write_text(table)
     print(table)

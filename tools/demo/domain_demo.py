@@ -1,25 +1,34 @@
-"""Teachers from different domains, one student on their union: MTKD-RL
-against AVER (and optionally CA-MKD and MTKD-RL trained by REINFORCE),
-measured in one run.
+"""Teachers from different domains, one student on their union: which
+teacher does each weighting trust on which images, and does distillation
+make the student better? Measured in one run.
 
-    python tools/demo/domain_demo.py [--methods aver mtkd_rl] \
-        [--work-dir work_dirs/demo]
+    python tools/demo/domain_demo.py [--methods aver ca_mkd mtkd_rl] \
+        [--student-images 30] [--seeds 0 1 2] [--work-dir work_dirs/demo]
 
-1. makes the shapes data in two domains (``clean`` and ``dark``);
-2. trains one ResNet-18 teacher on each domain;
-3. trains the student on the union without distillation, then distils it
-   from the same start with each method (configs/demo/);
-4. prints one table: each teacher's, the plain student's and each distilled
-   student's top-1 on the union's validation set, and the mean weight each
-   teacher received on each domain over the last half of training (for
-   MTKD-RL also the agent's own action, before its fusion with the fixed
-   confidence- and divergence-aware weights); plots the MTKD-RL teacher
-   weights.
+1. makes the shapes data in two domains (``clean`` and ``dark``, 240
+   training and 60 validation images each);
+2. trains one ResNet-18 teacher on all training images of each domain
+   (once; cached in the work dir);
+3. for every seed, trains the student on the union of the first
+   ``--student-images`` training images of each domain without
+   distillation, then distils it with each method (configs/demo/), all
+   from the same initial weights and in the same data order. With the
+   default 30 the teachers know more of their own domain than the student
+   can learn from its labels (the *trust* variant: trusting the in-domain
+   teacher pays); ``--student-images 240`` gives the student every image,
+   where both teachers are weaker on the union than the plain student;
+4. prints, and writes to ``WORK_DIR/demo.md`` and ``demo.json``: each
+   teacher's and each student's top-1 on the union's validation set (mean ±
+   std over the seeds and the gain over the plain student, paired by seed),
+   and the mean weight each teacher received on each domain's images over
+   the last half of training (for MTKD-RL also the agent's own action,
+   before its fusion with the fixed confidence- and divergence-aware
+   weights); plots the MTKD-RL teacher weights of the first seed.
 Every figure is read from the logs of this run.
 """
 import argparse
 import json
-import os.path as osp
+import statistics
 import subprocess
 import sys
 import time
@@ -28,9 +37,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'analysis'))
 from print_metric import last_value  # noqa: E402
+from seeded_runs import (Progress, log, save_initial_weights,  # noqa: E402
+                         summarise, train)
 
 METRIC = 'accuracy/top1'
 DOMAINS = {'clean': 0, 'dark': 1}  # domain → seed of its data
+NUM_TRAIN, NUM_VAL = 240, 60
+CONFIGS = REPO / 'configs' / 'demo'
 METHODS = {
     'aver': 'AVER',
     'ca_mkd': 'CA-MKD',
@@ -40,106 +53,172 @@ METHODS = {
 
 
 def step(message):
-    print(f'[demo {time.strftime("%H:%M:%S")}] {message}', flush=True)
+    log('demo', message)
 
 
-def run(cmd, log_file):
-    """Run a command, its output to ``log_file``; echo its progress lines."""
-    with open(log_file, 'w') as log:
-        proc = subprocess.Popen(
-            [str(c) for c in cmd], stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, cwd=REPO)
-        for line in proc.stdout:
-            log.write(line)
-            if 'Iter(train)' in line or 'Iter(val)' in line and 'top1' in line:
-                progress = line.split(' - mmengine - INFO - ')[-1]
-                print('    ' + progress.rstrip()[:110], flush=True)
-        if proc.wait() != 0:
-            raise SystemExit(f'domain_demo.py: error: {cmd[1]} failed, see '
-                             f'{log_file}')
+def make_domains(student_images):
+    """Each domain's data, and the list of the student's training images."""
+    for domain, seed in DOMAINS.items():
+        out = REPO / 'data' / f'shapes_{domain}'
+        if not (out / 'meta.json').exists():
+            step(f"shapes data, domain '{domain}' → {out}")
+            subprocess.run([
+                sys.executable, REPO / 'tools' / 'data' / 'make_shapes.py',
+                '--out', out, '--num-train', str(NUM_TRAIN), '--num-val',
+                str(NUM_VAL), '--img-size', '128', '--seed', str(seed),
+                '--domain', domain
+            ], check=True, stdout=subprocess.DEVNULL)
+        labels = (out / 'cls_labels' / 'train.txt').read_text().splitlines()
+        (out / 'cls_labels' / f'train_first{student_images}.txt').write_text(
+            '\n'.join(labels[:student_images]) + '\n')
 
 
-def train(config, work_dir, *options):
-    cmd = [sys.executable, REPO / 'tools' / 'train.py', config,
-           '--work-dir', work_dir]
-    if options:
-        cmd += ['--cfg-options', *options]
-    run(cmd, f'{work_dir}.log')
+def run_config(method, init, seed):
+    """A run's config: the plain student (``method`` None) or a method's
+    distiller, starting from the weights ``init``, data order ``seed``."""
+    init_cfg = f"dict(type='Pretrained', checkpoint='{init}')"
+    if method is None:
+        base = 'resnet18_shapes_union.py'
+        model = f'model = dict(init_cfg={init_cfg})'
+    else:
+        base = f'resnet18_shapes_union_{method}.py'
+        model = f'model = dict(student=dict(init_cfg={init_cfg}))'
+    return (f"_base_ = '{CONFIGS / base}'\n"
+            f'randomness = dict(seed={seed})\n{model}\n')
+
+
+def mean_weights(work, methods, seeds):
+    """{method: {domain: {kind: {teacher: mean over seeds}, 'samples'}}}."""
+    result = {}
+    for method in methods:
+        per_seed = [json.loads((work / f'seed{s}' / method /
+                                'teacher_weights_by_domain.json').read_text())
+                    for s in seeds]
+        result[method] = {
+            domain: {
+                kind: {t: statistics.mean(r[domain][kind][t]
+                                          for r in per_seed)
+                       for t in DOMAINS}
+                for kind in ('logit', 'agent_logit')
+                if kind in per_seed[0][domain]
+            } | {'samples': per_seed[0][domain]['samples']}
+            for domain in per_seed[0]
+        }
+    return result
+
+
+def tables(teachers, summaries, weights, args):
+    seeds = ', '.join(map(str, args.seeds))
+    lines = [
+        f"Top-1 (%) on the union of the two domains' validation sets "
+        f'({2 * NUM_VAL} images); student on the first {args.student_images} '
+        f'training images of each domain; seeds {seeds}:', '',
+        '| model | top-1, mean ± std | gain over plain (paired) | '
+        'clear gain (> 2 std) |', '| --- | --- | --- | --- |'
+    ]
+    lines += [f'| teacher trained on {d} | {v:.2f} | | |'
+              for d, v in teachers.items()]
+    for name, s in summaries.items():
+        gain = (f"{s['gain']:+.2f} ± {s['gain_std']:.2f} | "
+                f"{'yes' if s['clear'] else 'no'}" if 'gain' in s else ' |')
+        lines.append(f"| {name} | {s['mean']:.2f} ± {s['std']:.2f} | "
+                     f'{gain} |')
+    lines += [
+        '', "Mean logit weight per teacher on each domain's training images "
+        '(iterations 100-200, mean over the seeds):', '',
+        '| method | images | ' + ' | '.join(f'w({d} teacher)'
+                                           for d in DOMAINS) +
+        ' | w(in-domain teacher) |', '| --- | --- |' + ' --- |' *
+        (len(DOMAINS) + 1)
+    ]
+    for method, by_domain in weights.items():
+        for kind, label in (('logit', ''), ('agent_logit', ', agent alone')):
+            for images, stats in by_domain.items():
+                if kind not in stats:
+                    continue
+                own = next(d for d in DOMAINS if images.endswith(d))
+                lines.append(
+                    f'| {METHODS[method]}{label} | {images} '
+                    f"({stats['samples']}) | " +
+                    ' | '.join(f'{stats[kind][d]:.3f}' for d in DOMAINS) +
+                    f' | {stats[kind][own]:.3f} |')
+    return '\n'.join(lines) + '\n'
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
-                        default=['aver', 'mtkd_rl'])
+                        default=['aver', 'ca_mkd', 'mtkd_rl'])
+    parser.add_argument('--student-images', type=int, default=30,
+                        help='labelled training images per domain that '
+                        f'the student gets (at most {NUM_TRAIN})')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
     args = parser.parse_args()
+    if not 0 < args.student_images <= NUM_TRAIN:
+        parser.error(f'--student-images must be in 1..{NUM_TRAIN}')
     work = REPO / args.work_dir
-    work.mkdir(parents=True, exist_ok=True)
     start = time.time()
+    make_domains(args.student_images)
 
-    for domain, seed in DOMAINS.items():
-        out = REPO / 'data' / f'shapes_{domain}'
-        step(f"shapes data, domain '{domain}' → {out}")
-        subprocess.run([
-            sys.executable, REPO / 'tools' / 'data' / 'make_shapes.py',
-            '--out', out, '--num-train', '240', '--num-val', '60',
-            '--img-size', '128', '--seed', str(seed), '--domain', domain
-        ], check=True, stdout=subprocess.DEVNULL)
+    teacher_options = []
+    for index, domain in enumerate(DOMAINS):
+        out = work / f'teacher_{domain}'
+        if not (out / 'iter_200.pth').exists():
+            step(f"teacher trained on all '{domain}' images")
+            root = f'data/shapes_{domain}/'
+            train(REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py',
+                  out, [f'{split}_dataloader.dataset.data_root={root}'
+                        for split in ('train', 'val', 'test')], echo=True)
+        teacher_options.append(
+            f'model.teachers.{index}.checkpoint={out / "iter_200.pth"}')
+    subset = [f'train_dataloader.dataset.datasets.{i}.ann_file='
+              f'cls_labels/train_first{args.student_images}.txt'
+              for i in range(len(DOMAINS))]
 
-    for domain in DOMAINS:
-        step(f"teacher trained on '{domain}' only")
-        root = f'data/shapes_{domain}/'
-        train(REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py',
-              work / f'teacher_{domain}',
-              *(f'{split}_dataloader.dataset.data_root={root}'
-                for split in ('train', 'val', 'test')))
+    runs = [(seed, method) for seed in args.seeds
+            for method in [None, *args.methods]]
+    progress = Progress('demo', len(runs))
+    metrics = {}
+    for seed, method in runs:
+        name = ('student, no distillation' if method is None else
+                f'student, {METHODS[method]}')
+        step(f'seed {seed}: {name}')
+        init = work / f'seed{seed}' / 'init.pth'
+        save_initial_weights(CONFIGS / 'resnet18_shapes_union.py', seed,
+                             init)
+        out = work / f'seed{seed}' / (method or 'student')
+        out.mkdir(parents=True, exist_ok=True)
+        (out / 'config.py').write_text(run_config(method, init, seed))
+        options = subset if method is None else subset + teacher_options
+        train(out / 'config.py', out, options, echo=True)
+        metrics.setdefault(name, {})[seed] = last_value(out, METRIC)
+        progress.finished(f'seed {seed}, {name}: top-1 '
+                          f'{metrics[name][seed]:.2f}')
 
-    step('student on the union, no distillation')
-    train(REPO / 'configs' / 'demo' / 'resnet18_shapes_union.py',
-          work / 'student')
-    teachers = [f'model.teachers.{i}.checkpoint='
-                f'{work / f"teacher_{d}" / "iter_200.pth"}'
-                for i, d in enumerate(DOMAINS)]
-    for method in args.methods:
-        step(f'student on the union, distilled with {METHODS[method]}')
-        train(REPO / 'configs' / 'demo' /
-              f'resnet18_shapes_union_{method}.py', work / method, *teachers)
-
-    rows = [(f'teacher trained on {d}', last_value(
-        work / args.methods[0], f'teacher/{d}/{METRIC}')) for d in DOMAINS]
-    rows.append(('student, no distillation',
-                 last_value(work / 'student', METRIC)))
-    rows += [(f'student, {METHODS[m]}', last_value(work / m, METRIC))
-             for m in args.methods]
-    print(f'\nTop-1 (%) on the union of the two domains\' validation sets '
-          f'(120 images), {osp.basename(sys.argv[0])} '
-          f'--methods {" ".join(args.methods)}:\n')
-    print('| model | top-1 |\n| --- | --- |')
-    for name, value in rows:
-        print(f'| {name} | {value:.2f} |')
-
-    print('\nMean logit weight per teacher on each domain\'s training images '
-          '(iterations 100-200):\n')
-    print('| method | images | ' + ' | '.join(f'w({d} teacher)'
-                                            for d in DOMAINS) + ' |')
-    print('| --- | --- |' + ' --- |' * len(DOMAINS))
-    for method in args.methods:
-        by_domain = json.loads(
-            (work / method / 'teacher_weights_by_domain.json').read_text())
-        for kind, label in (('logit', ''), ('agent_logit', ', agent alone')):
-            for domain, stats in by_domain.items():
-                if kind not in stats:
-                    continue
-                weights = ' | '.join(f'{stats[kind][d]:.3f}' for d in DOMAINS)
-                print(f'| {METHODS[method]}{label} | {domain} '
-                      f'({stats["samples"]}) | {weights} |')
+    first = work / f'seed{args.seeds[0]}' / args.methods[0]
+    teachers = {d: last_value(first, f'teacher/{d}/{METRIC}')
+                for d in DOMAINS}
+    plain = metrics['student, no distillation']
+    summaries = {name: summarise(values, plain)
+                 for name, values in metrics.items()}
+    weights = mean_weights(work, args.methods, args.seeds)
+    text = tables(teachers, summaries, weights, args)
+    command = 'python tools/demo/domain_demo.py ' + ' '.join(sys.argv[1:])
+    (work / 'demo.md').write_text(f'`{command.strip()}`\n\n{text}')
+    (work / 'demo.json').write_text(json.dumps(dict(
+        command=command.strip(), student_images=args.student_images,
+        seeds=args.seeds, teachers=teachers, students=summaries,
+        weights=weights), indent=2))
+    print('\n' + text)
     for method in args.methods:
         if method.startswith('mtkd_rl'):
             subprocess.run([
                 sys.executable, REPO / 'tools' / 'analysis' /
-                'plot_teacher_weights.py', work / method
+                'plot_teacher_weights.py', work / f'seed{args.seeds[0]}' /
+                method
             ], check=True)
-    print(f'\ndone in {(time.time() - start) / 60:.1f} min')
+    print(f'done in {(time.time() - start) / 60:.1f} min')
 
 
 if __name__ == '__main__':

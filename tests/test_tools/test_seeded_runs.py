@@ -1,0 +1,28 @@
+"""The benchmarks' summary over seeds (tools/analysis/seeded_runs.py)."""
+import pytest
+
+from tests.conftest import load_tool_module
+
+summarise = load_tool_module('tools/analysis/seeded_runs.py').summarise
+
+
+def test_gain_is_paired_by_seed_and_clear_beyond_twice_the_spread():
+    plain = {0: 70.0, 1: 74.0, 2: 72.0}   # std 2
+    method = {0: 76.0, 1: 79.0, 2: 79.0}  # std sqrt(3)
+    summary = summarise(method, plain)
+    assert summary['mean'] == pytest.approx(78.0)
+    assert summary['std'] == pytest.approx(3 ** 0.5)
+    # per-seed gains 6, 5, 7
+    assert summary['gain'] == pytest.approx(6.0)
+    assert summary['gain_std'] == pytest.approx(1.0)
+    assert summary['clear'] is True  # 6 > 2 * max(sqrt(3), 2)
+
+    summary = summarise({0: 73.0, 1: 77.0, 2: 75.0}, plain)
+    assert summary['gain'] == pytest.approx(3.0)
+    assert summary['clear'] is False  # 3 < 2 * 2
+
+
+def test_plain_student_has_no_gain():
+    plain = {0: 70.0, 1: 74.0}
+    summary = summarise(plain, plain)
+    assert 'gain' not in summary and summary['mean'] == pytest.approx(72.0)

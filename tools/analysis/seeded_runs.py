@@ -1,0 +1,99 @@
+"""What the benchmarks (kd_gain.py, tools/demo/domain_demo.py) share:
+training runs in processes of their own, one initial student per seed, and
+the summary over seeds of a method against the plain student."""
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def log(tool, message):
+    print(f'[{tool} {time.strftime("%H:%M:%S")}] {message}', flush=True)
+
+
+def repo_env(threads=None):
+    """The environment with the repository on PYTHONPATH (and
+    ``OMP_NUM_THREADS`` when ``threads`` is given)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(REPO), os.environ.get('PYTHONPATH')) if p))
+    if threads:
+        env['OMP_NUM_THREADS'] = str(threads)
+    return env
+
+
+def train(config, work_dir, options=(), threads=None, echo=False):
+    """``tools/train.py CONFIG --work-dir WORK_DIR`` in a process of its own,
+    its output in ``WORK_DIR/output.txt`` (with ``echo``, its progress lines
+    also on the console); exits with the log's tail on failure."""
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(REPO / 'tools' / 'train.py'), str(config),
+           '--work-dir', str(work_dir)]
+    if options:
+        cmd += ['--cfg-options', *options]
+    with open(work_dir / 'output.txt', 'w') as out:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env=repo_env(threads))
+        for line in proc.stdout:
+            out.write(line)
+            if echo and ('Iter(train)' in line or 'Iter(val)' in line):
+                progress = line.split(' - mmengine - INFO - ')[-1]
+                print('    ' + progress.rstrip()[:110], flush=True)
+    if proc.wait() != 0:
+        tail = (work_dir / 'output.txt').read_text()[-3000:]
+        raise SystemExit(f'error: {" ".join(cmd)} exited {proc.returncode}:'
+                         f'\n{tail}')
+
+
+def save_initial_weights(config, seed, path):
+    """The model of ``config`` as the runner builds and initialises it with
+    ``seed``, saved to ``path`` once (``initial_weights.py``)."""
+    path = Path(path)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(Path(__file__).with_name('initial_weights.py')),
+           str(config), str(seed), str(path)]
+    proc = subprocess.run(cmd, env=repo_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f'error: {" ".join(cmd)} exited {proc.returncode}:'
+                         f'\n{proc.stdout[-3000:]}')
+
+
+def summarise(runs, plain=None):
+    """``runs`` and ``plain``: {seed: metric}. Mean ± std over the seeds,
+    the gain over the plain student paired by seed, and whether it is
+    clear: larger than twice the larger of the two seed spreads."""
+    values = [runs[s] for s in sorted(runs)]
+    mean = statistics.mean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    summary = dict(runs=runs, mean=mean, std=std)
+    if plain is not None and plain is not runs:
+        gains = [runs[s] - plain[s] for s in sorted(runs) if s in plain]
+        plain_std = statistics.stdev(plain.values()) if len(plain) > 1 else 0
+        summary['gain'] = statistics.mean(gains)
+        summary['gain_std'] = statistics.stdev(gains) if len(
+            gains) > 1 else 0.0
+        summary['clear'] = summary['gain'] > 2 * max(std, plain_std)
+    return summary
+
+
+class Progress:
+    """Counts finished runs of a known total and estimates the time left."""
+
+    def __init__(self, tool, total):
+        self.tool, self.total, self.done = tool, total, 0
+        self.start = time.time()
+
+    def finished(self, message):
+        self.done += 1
+        elapsed = time.time() - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        log(self.tool, f'{message}; {self.done}/{self.total} runs, '
+            f'ETA {left / 60:.1f} min')
