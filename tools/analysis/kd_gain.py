@@ -136,10 +136,10 @@ def make_data():
         for line in labels[:STUDENT_IMAGES]) + '\n')
 
 
-def teacher_configs_digest(name):
-    """Changes when any teacher config of the task does (they inherit from
-    each other)."""
-    paths = sorted((REPO / 'configs' / 'kd_gain').glob(f'{name}_teacher_*'))
+def configs_digest(pattern):
+    """Changes when any config under configs/kd_gain/ matching ``pattern``
+    does (they inherit from each other)."""
+    paths = sorted((REPO / 'configs' / 'kd_gain').glob(pattern))
     return hashlib.sha256(b''.join(p.read_bytes()
                                    for p in paths)).hexdigest()[:16]
 
@@ -150,7 +150,7 @@ def trained_teachers(name, task, work_dir):
     for teacher, config in task.teachers.items():
         out = work_dir / name / 'teachers'
         checkpoint, record = out / f'{teacher}.pth', out / f'{teacher}.json'
-        key = teacher_configs_digest(name)
+        key = configs_digest(f'{name}_teacher_*')
         if record.exists() and checkpoint.exists() and json.loads(
                 record.read_text())['config_digest'] == key:
             metric = json.loads(record.read_text())['metric']
@@ -182,10 +182,13 @@ def finished_run(run_dir, config):
     return None
 
 
-def run_config(task, method, teachers, init, seed):
+def run_config(name, task, method, teachers, init, seed):
     """The config text of one run: the student or the distiller, starting
-    from ``init``, with this seed."""
-    lines = [f"randomness = dict(seed={seed})"]
+    from ``init``, with this seed; its first line names the digest of the
+    task's configs, so that a finished run is trained again when they
+    change."""
+    lines = [f'# configs/kd_gain/{name}_*.py: {configs_digest(name + "_*")}',
+             f'randomness = dict(seed={seed})']
     if METHODS[method] is None:
         lines.insert(0, f"_base_ = '{config_path(task.student)}'")
         lines.append(f"model = dict(init_cfg=dict(type='Pretrained', "
@@ -261,7 +264,8 @@ def main():
             save_initial_weights(config_path(task.student), seed, init)
             for method in methods:
                 run_dir = init.parent / method.replace(' ', '_')
-                config = run_config(task, method, teachers, init.resolve(),
+                config = run_config(name, task, method, teachers,
+                                    init.resolve(),
                                     seed)
                 done = finished_run(run_dir, config)
                 if done is None:
