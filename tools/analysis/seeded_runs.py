@@ -25,10 +25,11 @@ def repo_env(threads=None):
     return env
 
 
-def train(config, work_dir, options=(), threads=None, echo=False):
+def train(config, work_dir, options=(), threads=None, echo=False, cwd=None):
     """``tools/train.py CONFIG --work-dir WORK_DIR`` in a process of its own,
     its output in ``WORK_DIR/output.txt`` (with ``echo``, its progress lines
-    also on the console); exits with the log's tail on failure."""
+    also on the console), from the directory ``cwd`` (default: this one);
+    exits with the log's tail on failure."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(REPO / 'tools' / 'train.py'), str(config),
@@ -38,7 +39,7 @@ def train(config, work_dir, options=(), threads=None, echo=False):
     with open(work_dir / 'output.txt', 'w') as out:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
-                                env=repo_env(threads))
+                                env=repo_env(threads), cwd=cwd)
         for line in proc.stdout:
             out.write(line)
             if echo and ('Iter(train)' in line or 'Iter(val)' in line):

@@ -169,7 +169,8 @@ def main():
             root = f'data/shapes_{domain}/'
             train(REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py',
                   out, [f'{split}_dataloader.dataset.data_root={root}'
-                        for split in ('train', 'val', 'test')], echo=True)
+                        for split in ('train', 'val', 'test')], echo=True,
+                  cwd=REPO)
         teacher_options.append(
             f'model.teachers.{index}.checkpoint={out / "iter_200.pth"}')
     subset = [f'train_dataloader.dataset.datasets.{i}.ann_file='
@@ -191,7 +192,7 @@ def main():
         out.mkdir(parents=True, exist_ok=True)
         (out / 'config.py').write_text(run_config(method, init, seed))
         options = subset if method is None else subset + teacher_options
-        train(out / 'config.py', out, options, echo=True)
+        train(out / 'config.py', out, options, echo=True, cwd=REPO)
         metrics.setdefault(name, {})[seed] = last_value(out, METRIC)
         progress.finished(f'seed {seed}, {name}: top-1 '
                           f'{metrics[name][seed]:.2f}')
