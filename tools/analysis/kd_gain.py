@@ -261,7 +261,10 @@ def main():
         teachers = trained_teachers(name, task, args.work_dir)
         jobs, runs = [], {}
         for seed in args.seeds:
-            init = args.work_dir / name / f'seed{seed}' / 'init.pth'
+            # named by the student config's digest: a changed student
+            # gets new initial weights
+            student = configs_digest(task.student)
+            init = args.work_dir / name / f'seed{seed}' / f'init_{student}.pth'
             save_initial_weights(config_path(task.student), seed, init)
             for method in methods:
                 run_dir = init.parent / method.replace(' ', '_')
