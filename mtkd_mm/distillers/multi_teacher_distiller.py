@@ -1,4 +1,6 @@
 """The multi-teacher distiller: one student, K frozen teachers, a weighting."""
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -13,10 +15,31 @@ from mtkd_mm.weightings import (PoolInfo, TeacherState,
 from .teacher_pool import TeacherPool, read_model_config
 
 
-def build_own(registry, cfg):
+def build_own(registry, cfg, key):
     """Build an mtkd_mm part (loss, connector, weighting) in the mtkd_mm
-    scope, whatever the config's ``default_scope``; None stays None."""
-    return None if cfg is None else registry.build(dict(cfg, _scope_='mtkd_mm'))
+    scope, whatever the config's ``default_scope``; None stays None. An
+    unregistered type is a :class:`BuildError` naming ``key`` and listing
+    the registered names."""
+    if cfg is None:
+        return None
+    kind = cfg.get('type')
+    if isinstance(kind, str):
+        registry.import_from_location()
+        if registry.get(kind) is None:
+            raise BuildError(
+                f"{key}.type: '{kind}' is not a registered {registry.name} "
+                'of mtkd_mm; registered: '
+                + ', '.join(sorted(registry.module_dict)))
+    return registry.build(dict(cfg, _scope_='mtkd_mm'))
+
+
+def check_temperature(temperature):
+    """T must be a positive, finite number."""
+    if (isinstance(temperature, bool)
+            or not isinstance(temperature, (int, float))
+            or not math.isfinite(temperature) or temperature <= 0):
+        raise BuildError('model.temperature: a positive, finite number is '
+                         f'needed, got {temperature!r}')
 
 
 @MODELS.register_module()
@@ -72,6 +95,7 @@ class MultiTeacherDistiller(BaseModel):
                  probe_size=64,
                  data_preprocessor=None,
                  init_cfg=None):
+        check_temperature(temperature)
         student_cfg = read_model_config(student, 'student', 'model.student')
         if data_preprocessor is not None:
             student_cfg.setdefault('data_preprocessor', data_preprocessor)
@@ -83,11 +107,13 @@ class MultiTeacherDistiller(BaseModel):
             student, feature_place=feature_place,
             feature_levels=feature_levels)
         self.view.check(student, 'student')
-        self.teachers = TeacherPool(teachers, student.data_preprocessor)
+        self.teachers = TeacherPool(teachers, student.data_preprocessor,
+                                    self.view)
         self.temperature = temperature
-        self.logit_loss = build_own(MODELS, logit_loss)
+        self.logit_loss = build_own(MODELS, logit_loss, 'model.logit_loss')
         self.logit_loss_weight = logit_loss_weight
-        self.feature_loss = build_own(MODELS, feature_loss)
+        self.feature_loss = build_own(MODELS, feature_loss,
+                                      'model.feature_loss')
         self.feature_loss_weight = feature_loss_weight
         self.logit_teachers = self._check_teachers()
         self.connectors, self.pool_info = self._build_connectors(
@@ -115,7 +141,7 @@ class MultiTeacherDistiller(BaseModel):
             if classes is None:
                 print_log(
                     f'{who} ({type(teacher).__name__}) is not a '
-                    f'{self.view.family.__name__}: it contributes feature '
+                    f'{self.view.family_name()}: it contributes feature '
                     'knowledge only', 'current')
             elif classes != num_classes:
                 raise BuildError(
@@ -158,7 +184,7 @@ class MultiTeacherDistiller(BaseModel):
                 build_own(
                     MODELS,
                     dict(connector, in_channels=s.shape[1],
-                         out_channels=t.shape[1]))
+                         out_channels=t.shape[1]), 'model.connector')
                 for s, t in zip(student_levels, teacher_levels)
             ])
         info = PoolInfo(
@@ -172,7 +198,7 @@ class MultiTeacherDistiller(BaseModel):
 
     def build_weighting(self, cfg):
         """A weighting from its config, set up for this teacher pool."""
-        weighting = build_own(WEIGHTINGS, cfg)
+        weighting = build_own(WEIGHTINGS, cfg, 'model.weighting')
         try:
             weighting.setup(self.pool_info)
         except ValueError as error:

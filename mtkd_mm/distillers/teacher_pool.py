@@ -8,20 +8,22 @@ from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mtkd_mm.config_refs import read_config
+from mtkd_mm.errors import BuildError
+from mtkd_mm.packages import import_scope
 from mtkd_mm.registry import MODELS
-from mtkd_mm.views import BuildError
 
 from .normalisation import normalisation_of, renormalise
 
 
 def read_model_config(config, who, key):
     """A model dict with ``_scope_`` from a model dict, a config file or a
-    ``package::path.py`` reference."""
+    ``package::path.py`` reference; the scope's task package is imported."""
     if isinstance(config, (dict, ConfigDict)):
         model = ConfigDict(config)
         scope = DefaultScope.get_current_instance()
         if scope is not None:
             model.setdefault('_scope_', scope.scope_name)
+        import_scope(model.get('_scope_'), f'{who} ({key})')
         return model
     try:
         cfg = read_config(config)
@@ -30,17 +32,33 @@ def read_model_config(config, who, key):
                          f'{error}') from error
     model = cfg.model
     model.setdefault('_scope_', cfg.get('default_scope'))
+    import_scope(model['_scope_'], f'{who} ({key})')
     if cfg.get('data_preprocessor') is not None:
         model.setdefault('data_preprocessor', cfg.data_preprocessor)
     return model
 
 
-def load_weights(model, checkpoint, who, key):
+def load_weights(model, checkpoint, who, key, family_note=''):
     """Load ``checkpoint`` (path or URL, safe loader) into ``model``;
-    raise a :class:`BuildError` naming ``who`` unless it fits exactly."""
+    raise a :class:`BuildError` naming ``who`` unless it fits exactly
+    (``family_note`` is added to that message)."""
+    if osp.isdir(checkpoint):
+        raise BuildError(f"{who}: {key} '{checkpoint}' is a directory, not "
+                         'a checkpoint file')
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise BuildError(f"{who}: {key} '{checkpoint}' does not exist")
-    loaded = _load_checkpoint(checkpoint, map_location='cpu')
+    try:
+        loaded = _load_checkpoint(checkpoint, map_location='cpu')
+    except Exception as error:
+        reason = (str(error).strip().splitlines() or [''])[0]
+        raise BuildError(
+            f"{who}: {key} '{checkpoint}' cannot be loaded (corrupt, "
+            'truncated, not a torch checkpoint, or holding objects that '
+            f'the safe loader refuses): {type(error).__name__}: {reason}'
+        ) from error
+    if not isinstance(loaded, dict):
+        raise BuildError(f"{who}: {key} '{checkpoint}' holds a "
+                         f'{type(loaded).__name__}, not a state dict')
     state = loaded.get('state_dict', loaded)
     state = {k[len('module.'):] if k.startswith('module.') else k: v
              for k, v in state.items()}
@@ -51,7 +69,8 @@ def load_weights(model, checkpoint, who, key):
                        if state[k].shape != expected[k].shape)
     if missing or unexpected or misshapen:
         raise BuildError(
-            f"{who}: {key} '{checkpoint}' does not fit its config: "
+            f"{who}: {key} '{checkpoint}' does not fit its config "
+            f'({type(model).__name__}{family_note}): '
             f'missing {missing[:5]} ({len(missing)}), unexpected '
             f'{unexpected[:5]} ({len(unexpected)}), other shapes '
             f'{misshapen[:5]} ({len(misshapen)})')
@@ -73,15 +92,22 @@ class TeacherPool(nn.Module):
             warning: for smoke tests only).
         student_preprocessor (nn.Module): the student's data preprocessor,
             to re-normalise its batch for each teacher.
+        view (TaskView): the student's view; a checkpoint that does not
+            fit a teacher of another family says so.
     """
 
-    def __init__(self, teachers, student_preprocessor):
+    def __init__(self, teachers, student_preprocessor, view):
         super().__init__()
-        if not teachers:
-            raise BuildError('model.teachers: at least one teacher is needed')
+        if not isinstance(teachers, (list, tuple)) or not teachers:
+            raise BuildError('model.teachers: a list of at least one '
+                             f'dict(name, config, checkpoint) is needed, got '
+                             f'{teachers!r}')
         self.teachers = nn.ModuleDict()
         for index, spec in enumerate(teachers):
             key = f'model.teachers[{index}]'
+            if not isinstance(spec, dict) or 'config' not in spec:
+                raise BuildError(f'{key}: dict(name, config, checkpoint) is '
+                                 f'needed, got {spec!r}')
             name = spec.get('name')
             if not name or name in self.teachers:
                 raise BuildError(f'{key}.name: a unique name is needed, got '
@@ -90,8 +116,10 @@ class TeacherPool(nn.Module):
             model = MODELS.build(
                 read_model_config(spec.get('config'), who, f'{key}.config'))
             if spec.get('checkpoint'):
+                note = '' if view.accepts(model) else (
+                    f', not a {view.family_name()} like the student')
                 load_weights(model, spec['checkpoint'], who,
-                             f'{key}.checkpoint')
+                             f'{key}.checkpoint', note)
             else:
                 print_log(f'{who} has no checkpoint ({key}.checkpoint): it '
                           'keeps random weights', 'current', 30)

@@ -1,12 +1,14 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: argument parsing with
 one-line errors, config loading, checkpoint checks and CPU distributed set-up.
 
-Bad input stops the tool with one line naming the file or option, before the
-runner is built; nothing here is specific to mmdet, mmseg or mmpretrain.
+Bad input stops the tool with one line naming the file, option or config
+key (exit status 2); ``--debug`` or ``MTKD_MM_DEBUG=1`` shows the traceback
+instead. Nothing here is specific to mmdet, mmseg or mmpretrain.
 """
 import argparse
 import os
 import os.path as osp
+import re
 import sys
 
 import torch
@@ -14,6 +16,8 @@ import torch.distributed as torch_dist
 from mmengine.config import DictAction
 
 from mtkd_mm.config_refs import read_config
+from mtkd_mm.errors import INPUT_ERRORS
+from mtkd_mm.packages import import_scope
 
 
 class ToolError(Exception):
@@ -54,16 +58,44 @@ def add_common_args(parser):
         default='none', help='job launcher')
     # torch >= 2.0 launchers pass --local-rank, older ones --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--debug', action='store_true',
+        help='show the traceback of a bad-input error (or MTKD_MM_DEBUG=1)')
 
 
 def run_tool(main):
-    """Call ``main()``; a :class:`ToolError` becomes one line and exit code 2."""
+    """Call ``main()``; bad input (:class:`ToolError`, a build error of the
+    distiller, a task package that fails to import) becomes one line on
+    stderr and exit status 2, unless ``--debug`` or ``MTKD_MM_DEBUG=1``."""
+    debug = '--debug' in sys.argv or os.environ.get('MTKD_MM_DEBUG') == '1'
     try:
         main()
-    except ToolError as error:
+    except (ToolError, *INPUT_ERRORS) as error:
+        if debug:
+            raise
         prog = osp.basename(sys.argv[0])
         sys.stderr.write(f'{prog}: error: {error}\n')
         sys.exit(2)
+
+
+def run_loop(cfg, loop):
+    """Call ``loop()`` (``runner.train``, ``runner.test``); a data file
+    missing on disk becomes a :class:`ToolError` naming it and the data
+    roots of the config's dataloaders."""
+    try:
+        return loop()
+    except FileNotFoundError as error:
+        # A dataloader worker re-raises the error with its message only.
+        found = re.search(r"No such file or directory: '([^']+)'", str(error))
+        path = error.filename or (found.group(1) if found else str(error))
+        roots = {
+            f'{key}.dataset.data_root': cfg[key].dataset.get('data_root')
+            for key in ('train_dataloader', 'val_dataloader',
+                        'test_dataloader')
+            if cfg.get(key) and 'dataset' in cfg[key]
+        }
+        raise ToolError(f"a data file is missing: '{path}' (data roots: "
+                        f'{roots})') from error
 
 
 def load_config(path, cfg_options):
@@ -90,6 +122,9 @@ def check_checkpoint(path, option):
     The file is opened memory-mapped with ``weights_only=True``, so a large
     checkpoint is not read twice and a malicious one runs no code.
     """
+    if osp.isdir(path):
+        raise ToolError(f"{option}: '{path}' is a directory, not a "
+                        'checkpoint file')
     if not osp.isfile(path):
         raise ToolError(f"{option}: checkpoint '{path}' does not exist")
     try:
@@ -142,6 +177,7 @@ def build_runner(cfg):
     """Build the runner the config asks for (``runner_type``) or MMEngine's."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    import_scope(cfg.get('default_scope'), 'default_scope')
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

@@ -1,13 +1,12 @@
 """The task-view contract: the only task-specific code of the distiller."""
+import importlib
+import sys
 from abc import ABCMeta, abstractmethod
 
 import torch
 
+from mtkd_mm.errors import BuildError
 from .recorder import Recorder
-
-
-class BuildError(ValueError):
-    """A config that cannot work, found while the distiller is built."""
 
 
 def as_levels(output):
@@ -20,7 +19,9 @@ def as_levels(output):
 class TaskView(metaclass=ABCMeta):
     """Reads features, per-point logits and embeddings from one model family.
 
-    Subclasses set ``family`` (the downstream base class they read),
+    Subclasses set ``family`` (the dotted path of the downstream base class
+    they read, imported only once its package is: a model of it cannot
+    exist before),
     ``default_feature_place`` and ``default_feature_levels``, and implement
     :meth:`student_loss`, :meth:`teacher_record` and
     :meth:`classify_features`.
@@ -44,8 +45,22 @@ class TaskView(metaclass=ABCMeta):
             self.default_feature_levels)
 
     @classmethod
+    def family_class(cls):
+        """The class ``family`` names, or None while its package is not
+        imported."""
+        module, name = cls.family.rsplit('.', 1)
+        if module.partition('.')[0] not in sys.modules:
+            return None
+        return getattr(importlib.import_module(module), name)
+
+    @classmethod
+    def family_name(cls):
+        return cls.family.rsplit('.', 1)[1]
+
+    @classmethod
     def accepts(cls, model):
-        return isinstance(model, cls.family)
+        family = cls.family_class()
+        return family is not None and isinstance(model, family)
 
     def check(self, model, who):
         """Raise a :class:`BuildError` naming ``who`` unless ``model`` fits."""

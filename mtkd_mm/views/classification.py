@@ -1,6 +1,5 @@
 """Task view of mmpretrain's ``ImageClassifier``."""
 import torch
-from mmpretrain.models.classifiers import ImageClassifier
 
 from .base import BuildError, TaskView
 from .record import ModelRecord, Points
@@ -17,7 +16,7 @@ class ClassificationView(TaskView):
     """Points are the images; features are the last backbone stage and the
     embedding is the neck (pooling) output."""
 
-    family = ImageClassifier
+    family = 'mmpretrain.models.classifiers.ImageClassifier'
     summary_uses_probabilities = False
     default_feature_place = 'backbone'
     default_feature_levels = [-1]

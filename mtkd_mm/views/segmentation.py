@@ -2,7 +2,6 @@
 student's own business)."""
 import torch
 import torch.nn.functional as F
-from mmseg.models.segmentors import EncoderDecoder
 
 from .base import TaskView
 from .record import ModelRecord, Points
@@ -21,7 +20,7 @@ class SegmentationView(TaskView):
     resized to them by nearest neighbour); features are the last backbone
     stage; the embedding is its global average pool."""
 
-    family = EncoderDecoder
+    family = 'mmseg.models.segmentors.EncoderDecoder'
     default_feature_place = 'backbone'
     default_feature_levels = [-1]
 

@@ -1,14 +1,13 @@
 """Task view of mmdet's two-stage detectors (``TwoStageDetector`` with a
 standard RoI head, e.g. Faster R-CNN)."""
 import torch
-from mmdet.models.detectors import TwoStageDetector
 
 from .base import BuildError, TaskView
 from .record import ModelRecord, Points
 
 
 def has_roi_classifier(model):
-    return (isinstance(model, TwoStageDetector) and model.with_roi_head
+    return (TwoStageDetectionView.accepts(model) and model.with_roi_head
             and getattr(model.roi_head, 'with_bbox', False)
             and hasattr(model.roi_head, '_bbox_forward'))
 
@@ -23,7 +22,7 @@ class TwoStageDetectionView(TaskView):
     of another detector family gives features only.
     """
 
-    family = TwoStageDetector
+    family = 'mmdet.models.detectors.TwoStageDetector'
     default_feature_place = 'neck'
 
     def check(self, model, who):

@@ -115,7 +115,7 @@ def test_checkpoint_that_does_not_fit_its_config(tmp_path, teacher_ckpts):
     cfg = with_teacher_checkpoints(CLS_DISTILL, [deeper, teacher_ckpts[1]])
     with pytest.raises(BuildError, match=r"teacher 'resnet_a': model."
                        r'teachers\[0\].checkpoint .*r34.pth.* does not fit '
-                       'its config: .*unexpected'):
+                       r'its config \(ImageClassifier\): .*unexpected'):
         build_model(cfg)
 
 

@@ -6,12 +6,11 @@ OUT holds only the student's weights (no teachers, connectors or weighting
 state) and the dataset meta, and loads with the student's own config:
 ``python tools/test.py STUDENT_CONFIG OUT.pth``.
 """
-import argparse
-import os.path as osp
-
 import torch
 
 import mtkd_mm  # noqa: F401  allow-lists runner checkpoint types
+from mtkd_mm.engine.launch import (ToolArgumentParser, ToolError,
+                                   check_checkpoint, run_tool)
 
 PREFIX = 'student.'
 
@@ -19,13 +18,14 @@ PREFIX = 'student.'
 def export_student(src, dst):
     """Write the student part of checkpoint ``src`` to ``dst``; return the
     number of tensors written."""
+    check_checkpoint(src, 'src')
     checkpoint = torch.load(src, map_location='cpu', weights_only=True)
     state = checkpoint.get('state_dict', checkpoint)
     student = {k[len(PREFIX):]: v for k, v in state.items()
                if k.startswith(PREFIX)}
     if not student:
-        raise SystemExit(f"export_student.py: error: '{src}' has no "
-                         f"'{PREFIX}*' weights: not a distiller checkpoint")
+        raise ToolError(f"'{src}' has no '{PREFIX}*' weights: not a "
+                        'distiller checkpoint')
     meta = {k: v for k, v in checkpoint.get('meta', {}).items()
             if k in ('dataset_meta', 'epoch', 'iter', 'mmengine_version')}
     torch.save({'state_dict': student, 'meta': meta}, dst)
@@ -33,15 +33,15 @@ def export_student(src, dst):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='distillation checkpoint')
     parser.add_argument('dst', help='student checkpoint to write')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of a bad-input error')
     args = parser.parse_args()
-    if not osp.isfile(args.src):
-        parser.error(f"checkpoint '{args.src}' does not exist")
     count = export_student(args.src, args.dst)
     print(f'wrote {count} student tensors to {args.dst}')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
