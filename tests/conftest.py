@@ -21,13 +21,18 @@ def load_tool_module(relative_path):
 
 
 def run(cmd, cwd, timeout=900, env=None, check=True):
-    """Run a command with the repo on PYTHONPATH; show its output on failure.
+    """Run a command with the repo prepended to PYTHONPATH (after
+    ``env['PYTHONPATH']`` if given); show its output on failure.
 
     ``cmd[0] == 'python'`` is replaced by this interpreter.
     """
     if cmd[0] == 'python':
         cmd = [sys.executable, *cmd[1:]]
-    full_env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
+    env = dict(env or {})
+    paths = (env.pop('PYTHONPATH', None), str(REPO),
+             os.environ.get('PYTHONPATH'))
+    full_env = dict(os.environ, **env,
+                    PYTHONPATH=os.pathsep.join(p for p in paths if p))
     full_env['PATH'] = f'{Path(sys.executable).parent}:{full_env["PATH"]}'
     proc = subprocess.run(
         [str(c) for c in cmd], cwd=cwd, env=full_env, timeout=timeout,

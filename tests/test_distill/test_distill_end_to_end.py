@@ -1,7 +1,7 @@
 """tools/train.py on the AVER shapes configs with two shapes-trained teachers:
 it trains, logs the distillation losses and teacher weights, and the
-exported student, evaluated with the plain student config, scores exactly
-what the distiller's own evaluation scored. The teachers' own scores
+exported student, evaluated with the plain student config, scores what the
+distiller's own evaluation scored. The teachers' own scores
 (``TeacherEvalHook``) equal what their training runs measured."""
 import pytest
 
@@ -15,6 +15,12 @@ TASKS = [
     ('resnet18_narrow_shapes', 'accuracy/top1', ('resnet_a', 'resnet_b')),
 ]
 ITERS = 20
+# Two evaluations of the same weights agree up to the order of float sums:
+# exactly on the CPU; on CUDA, cuDNN may pick other convolution kernels per
+# run, which moved mIoU (rounded to 0.01) by 0.01 on an H100 and can move
+# a box score, hence a few rounding units of mIoU and mAP (printed to 0.001).
+# A top-1 decision flips only on a near tie: none is allowed.
+TOLERANCE = {'coco/bbox_mAP': 0.003, 'mIoU': 0.05, 'accuracy/top1': 0}
 
 
 @pytest.mark.slow
@@ -46,7 +52,8 @@ def test_aver_distillation_and_student_export(workspace, base_runs, name,
     distilled = last_scalars(work_dir, metric)[metric]
     teacher_key = f'teacher/{teachers[0]}/{metric}'
     assert last_scalars(work_dir, teacher_key)[teacher_key] == \
-        pytest.approx(last_scalars(base, metric)[metric]), \
+        pytest.approx(last_scalars(base, metric)[metric],
+                      abs=TOLERANCE[metric]), \
         'the pool evaluation of the 200-iteration teacher'
 
     student_ckpt = workspace / 'student.pth'
@@ -55,4 +62,5 @@ def test_aver_distillation_and_student_export(workspace, base_runs, name,
     test_dir = workspace / 'test_student'
     run_in_process('test', REPO / 'configs' / 'shapes' / f'{name}.py',
                    student_ckpt, '--work-dir', test_dir, cwd=workspace)
-    assert last_scalars(test_dir, metric)[metric] == pytest.approx(distilled)
+    assert last_scalars(test_dir, metric)[metric] == pytest.approx(
+        distilled, abs=TOLERANCE[metric])
