@@ -2,7 +2,8 @@
 2.6) read the checkpoints that MMEngine's ``Runner`` writes.
 
 Besides tensors, a runner checkpoint holds the message hub's
-``HistoryBuffer`` objects: numpy arrays and scalars, and, through
+``HistoryBuffer`` objects: numpy arrays and scalars (an empty array's data
+as ``bytes()``), and, through
 ``HistoryBuffer.__getstate__``, ``getattr(HistoryBuffer, 'min')``-style
 references to its statistics methods. Exactly those are allow-listed here,
 ``getattr`` only in a form restricted to those methods. ``weights_only`` is
@@ -46,6 +47,7 @@ def _numpy_globals():
 
 RUNNER_CHECKPOINT_GLOBALS = [
     HistoryBuffer,
+    bytes,  # protocol 2 pickles b'' (an empty array's data) as bytes()
     (history_buffer_statistic, 'builtins.getattr'),
     (history_buffer_statistic, '__builtin__.getattr'),
     *_numpy_globals(),

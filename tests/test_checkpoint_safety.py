@@ -9,6 +9,9 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 import mtkd_mm  # noqa: F401
+from tests.conftest import REPO, run_in_process
+
+CLS_CONFIG = REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py'
 
 
 def roundtrip(obj):
@@ -30,6 +33,28 @@ def test_message_hub_state_loads_safely():
     assert history.mean() == pytest.approx(2.0)
     assert history.statistics('max') == 4.0
     assert loaded['meta']['seed'] == 3
+
+
+def test_resume_from_a_checkpoint_holding_an_empty_array(tmp_path,
+                                                       shapes_root):
+    """An empty HistoryBuffer (a key logged no value yet) holds empty numpy
+    arrays, whose data protocol 2 (torch.save's) pickles as ``bytes()``."""
+    work_dir = tmp_path / 'work'
+    options = ['train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2',
+               'train_cfg.val_interval=100', 'train_dataloader.batch_size=4',
+               f'train_dataloader.dataset.data_root={shapes_root}',
+               f'val_dataloader.dataset.data_root={shapes_root}']
+    run_in_process('train', CLS_CONFIG, '--work-dir', work_dir,
+                   '--cfg-options', *options, cwd=tmp_path)
+    checkpoint = torch.load(work_dir / 'iter_2.pth')
+    checkpoint['message_hub']['log_scalars']['train/empty'] = HistoryBuffer()
+    torch.save(checkpoint, work_dir / 'iter_2.pth')
+
+    run_in_process('train', CLS_CONFIG, '--work-dir', work_dir, '--resume',
+                   '--cfg-options', *options[1:], 'train_cfg.max_iters=3',
+                   cwd=tmp_path)
+    resumed = torch.load(work_dir / 'iter_3.pth')
+    assert resumed['meta']['iter'] == 3
 
 
 class GetattrGadget:
