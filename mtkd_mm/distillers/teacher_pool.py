@@ -38,10 +38,9 @@ def read_model_config(config, who, key):
     return model
 
 
-def load_weights(model, checkpoint, who, key, family_note=''):
+def load_weights(model, checkpoint, who, key):
     """Load ``checkpoint`` (path or URL, safe loader) into ``model``;
-    raise a :class:`BuildError` naming ``who`` unless it fits exactly
-    (``family_note`` is added to that message)."""
+    raise a :class:`BuildError` naming ``who`` unless it fits exactly."""
     if osp.isdir(checkpoint):
         raise BuildError(f"{who}: {key} '{checkpoint}' is a directory, not "
                          'a checkpoint file')
@@ -68,9 +67,13 @@ def load_weights(model, checkpoint, who, key, family_note=''):
     misshapen = sorted(k for k in set(state) & set(expected)
                        if state[k].shape != expected[k].shape)
     if missing or unexpected or misshapen:
+        foreign = sorted({k.split('.')[0] for k in unexpected} -
+                         {k.split('.')[0] for k in expected})
+        hint = (f", which has no {', '.join(foreign)}: a checkpoint of "
+                'another model?' if foreign else '')
         raise BuildError(
             f"{who}: {key} '{checkpoint}' does not fit its config "
-            f'({type(model).__name__}{family_note}): '
+            f'({type(model).__name__}{hint}): '
             f'missing {missing[:5]} ({len(missing)}), unexpected '
             f'{unexpected[:5]} ({len(unexpected)}), other shapes '
             f'{misshapen[:5]} ({len(misshapen)})')
@@ -92,8 +95,8 @@ class TeacherPool(nn.Module):
             warning: for smoke tests only).
         student_preprocessor (nn.Module): the student's data preprocessor,
             to re-normalise its batch for each teacher.
-        view (TaskView): the student's view; a checkpoint that does not
-            fit a teacher of another family says so.
+        view (TaskView): the student's view, which says what a teacher may
+            be.
     """
 
     def __init__(self, teachers, student_preprocessor, view):
@@ -115,11 +118,14 @@ class TeacherPool(nn.Module):
             who = f"teacher '{name}'"
             model = MODELS.build(
                 read_model_config(spec.get('config'), who, f'{key}.config'))
+            if not view.accepts_teacher(model):
+                raise BuildError(
+                    f'{who}: {key}.config builds a {type(model).__name__}, '
+                    f'not a {view.family_name(teacher=True)} like the '
+                    'student')
             if spec.get('checkpoint'):
-                note = '' if view.accepts(model) else (
-                    f', not a {view.family_name()} like the student')
                 load_weights(model, spec['checkpoint'], who,
-                             f'{key}.checkpoint', note)
+                             f'{key}.checkpoint')
             else:
                 print_log(f'{who} has no checkpoint ({key}.checkpoint): it '
                           'keeps random weights', 'current', 30)

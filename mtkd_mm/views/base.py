@@ -16,12 +16,22 @@ def as_levels(output):
     return list(output)
 
 
+def is_instance(model, path):
+    """``isinstance(model, <class at dotted path>)``, importing nothing: a
+    class whose package is not imported has no instances."""
+    module, name = path.rsplit('.', 1)
+    if module.partition('.')[0] not in sys.modules:
+        return False
+    return isinstance(model, getattr(importlib.import_module(module), name))
+
+
 class TaskView(metaclass=ABCMeta):
     """Reads features, per-point logits and embeddings from one model family.
 
     Subclasses set ``family`` (the dotted path of the downstream base class
     they read, imported only once its package is: a model of it cannot
-    exist before),
+    exist before), ``teacher_family`` if teachers may be wider (the family
+    when None),
     ``default_feature_place`` and ``default_feature_levels``, and implement
     :meth:`student_loss`, :meth:`teacher_record` and
     :meth:`classify_features`.
@@ -34,6 +44,7 @@ class TaskView(metaclass=ABCMeta):
     """
 
     family = None
+    teacher_family = None
     summary_uses_probabilities = True
     default_feature_place = 'backbone'
     default_feature_levels = None
@@ -45,22 +56,19 @@ class TaskView(metaclass=ABCMeta):
             self.default_feature_levels)
 
     @classmethod
-    def family_class(cls):
-        """The class ``family`` names, or None while its package is not
-        imported."""
-        module, name = cls.family.rsplit('.', 1)
-        if module.partition('.')[0] not in sys.modules:
-            return None
-        return getattr(importlib.import_module(module), name)
-
-    @classmethod
-    def family_name(cls):
-        return cls.family.rsplit('.', 1)[1]
-
-    @classmethod
     def accepts(cls, model):
-        family = cls.family_class()
-        return family is not None and isinstance(model, family)
+        """Whether ``model`` can be the student."""
+        return is_instance(model, cls.family)
+
+    @classmethod
+    def accepts_teacher(cls, model):
+        """Whether ``model`` can be a teacher (``teacher_family``)."""
+        return is_instance(model, cls.teacher_family or cls.family)
+
+    @classmethod
+    def family_name(cls, teacher=False):
+        path = (cls.teacher_family or cls.family) if teacher else cls.family
+        return path.rsplit('.', 1)[1]
 
     def check(self, model, who):
         """Raise a :class:`BuildError` naming ``who`` unless ``model`` fits."""

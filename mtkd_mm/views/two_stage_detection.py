@@ -23,6 +23,7 @@ class TwoStageDetectionView(TaskView):
     """
 
     family = 'mmdet.models.detectors.TwoStageDetector'
+    teacher_family = 'mmdet.models.detectors.BaseDetector'
     default_feature_place = 'neck'
 
     def check(self, model, who):

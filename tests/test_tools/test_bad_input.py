@@ -31,11 +31,24 @@ def tool(monkeypatch, capsys):
     def call(name, *args):
         module = load_tool_module(f'tools/{name}.py')
         monkeypatch.setattr(sys, 'argv', [f'{name}.py', *map(str, args)])
-        with pytest.raises(SystemExit) as exit_info:
-            module.run_tool(module.main)
+        try:
+            with pytest.raises(SystemExit) as exit_info:
+                module.run_tool(module.main)
+        finally:
+            forget_runner_loggers()
         return exit_info.value.code, capsys.readouterr().err
 
     return call
+
+
+def forget_runner_loggers():
+    """Drop the loggers of the runners built in this process: the next
+    runner, started within the same second, would get the same name and
+    write to this test's closed capture stream."""
+    from mmengine.logging import MMLogger
+    for name in [n for n in MMLogger._instance_dict if n != 'mmengine']:
+        for handler in MMLogger._instance_dict.pop(name).handlers:
+            handler.close()
 
 
 def test_missing_config_in_a_real_process(tmp_path):
@@ -81,3 +94,154 @@ def test_corrupt_checkpoint(tool, tmp_path, damage):
     code, err = tool('test', CLS_CONFIG, path)
     assert code == 2
     assert_one_line_error(err, 'model.pth', 'cannot be loaded')
+
+
+# Build-time errors of the distiller, through tools/train.py: one line, exit 2.
+CLS_DISTILL = REPO / 'configs' / 'baselines' / 'aver' / \
+    'resnet18_narrow_shapes.py'
+DET_STUDENT = REPO / 'configs' / 'shapes' / \
+    'faster-rcnn_r18_fpn_narrow_shapes.py'
+
+
+class MaliciousPickle:
+
+    def __reduce__(self):
+        return print, ('this code must never run',)
+
+
+@pytest.fixture(scope='module')
+def teachers(tmp_path_factory):
+    """Checkpoints of random shapes models: two classifiers, a detector."""
+    from tests.test_distill.helpers import save_random_teacher
+    root = tmp_path_factory.mktemp('teachers')
+    return dict(
+        cls=save_random_teacher(CLS_CONFIG, root / 'cls.pth'),
+        cls7=save_random_teacher(CLS_CONFIG, root / 'cls7.pth',
+                                 **{'model.head.num_classes': 7}),
+        det=save_random_teacher(DET_STUDENT, root / 'det.pth'))
+
+
+def damaged_checkpoint(path, damage):
+    if damage == 'malicious':
+        torch.save({'state_dict': {'x': MaliciousPickle()}}, path)
+    elif damage == 'truncated':
+        torch.save({'state_dict': {'w': torch.ones(1000)}}, path)
+        path.write_bytes(path.read_bytes()[:1000])
+    else:
+        path.write_bytes(b'')
+    return path
+
+
+def train_distiller(tool, tmp_path, teachers, *options):
+    """tools/train.py on the AVER classification config with working
+    teacher checkpoints unless ``options`` override them."""
+    return tool('train', CLS_DISTILL, '--work-dir', tmp_path / 'work',
+                '--cfg-options', f'model.teachers.0.checkpoint={teachers}',
+                f'model.teachers.1.checkpoint={teachers}', *options)
+
+
+@pytest.mark.parametrize('value', ['0', '-2', 'abc', 'inf'])
+def test_temperature_must_be_positive_and_finite(tool, tmp_path, teachers,
+                                                 value):
+    code, err = train_distiller(tool, tmp_path, teachers['cls'],
+                                f'model.temperature={value}')
+    assert code == 2
+    assert_one_line_error(err, 'model.temperature', 'positive, finite')
+
+
+@pytest.mark.parametrize('option,expected', [
+    ('model.teachers=5', ('model.teachers', 'a list', 'got 5')),
+    ('model.teachers=[]', ('model.teachers', 'at least one')),
+    ('model.teachers.1.name=resnet_a',
+     ('model.teachers[1].name', 'unique', 'resnet_a')),
+    ('model.teachers.0.config=configs/nope.py',
+     ("teacher 'resnet_a'", 'model.teachers[0].config', 'nope.py',
+      'cannot be read')),
+    ('model.teachers.0.config=mmpretrain::resnet/nope.py',
+     ("teacher 'resnet_a'", 'mmpretrain::resnet/nope.py', 'cannot be read')),
+    ('model.weighting.type=FOO',
+     ('model.weighting.type', "'FOO' is not a registered", 'AVER, CAMKD')),
+    ('model.feature_loss.type=MSE',
+     ('model.feature_loss.type', "'MSE'", 'FeatureMSE')),
+])
+def test_bad_distiller_config(tool, tmp_path, teachers, option, expected):
+    code, err = train_distiller(tool, tmp_path, teachers['cls'], option)
+    assert code == 2
+    assert_one_line_error(err, *expected)
+
+
+def test_directory_given_as_teacher_checkpoint(tool, tmp_path, teachers):
+    code, err = train_distiller(tool, tmp_path, tmp_path)
+    assert code == 2
+    assert_one_line_error(err, "teacher 'resnet_a'", 'is a directory')
+
+
+def test_teacher_checkpoint_of_another_class_count(tool, tmp_path, teachers):
+    code, err = train_distiller(tool, tmp_path, teachers['cls7'])
+    assert code == 2
+    assert_one_line_error(err, "teacher 'resnet_a'", 'cls7.pth',
+                          'does not fit its config', 'other shapes')
+
+
+def test_detector_teacher_of_a_classifier(tool, tmp_path, teachers):
+    code, err = train_distiller(
+        tool, tmp_path, teachers['cls'],
+        f'model.teachers.0.config={DET_STUDENT}',
+        f"model.teachers.0.checkpoint={teachers['det']}")
+    assert code == 2
+    assert_one_line_error(err, "teacher 'resnet_a'", 'FasterRCNN',
+                          'not a ImageClassifier like the student')
+
+
+def test_detector_checkpoint_for_a_classifier_teacher(tool, tmp_path,
+                                                      teachers):
+    code, err = train_distiller(
+        tool, tmp_path, teachers['cls'],
+        f"model.teachers.0.checkpoint={teachers['det']}")
+    assert code == 2
+    assert_one_line_error(err, "teacher 'resnet_a'", 'det.pth',
+                          'does not fit its config (ImageClassifier, which '
+                          'has no neck, roi_head, rpn_head')
+
+
+@pytest.mark.parametrize('damage', ['malicious', 'truncated', 'empty'])
+def test_damaged_teacher_checkpoint(tool, tmp_path, teachers, capsys, damage):
+    path = damaged_checkpoint(tmp_path / f'{damage}.pth', damage)
+    code, err = train_distiller(tool, tmp_path, path)
+    assert code == 2
+    assert_one_line_error(err, "teacher 'resnet_a'",
+                          'model.teachers[0].checkpoint', 'cannot be loaded')
+    assert 'must never run' not in capsys.readouterr().out
+
+
+def test_debug_flag_shows_the_traceback(tool, tmp_path, teachers):
+    from mtkd_mm.errors import BuildError
+    with pytest.raises(BuildError, match='model.temperature'):
+        train_distiller(tool, tmp_path, teachers['cls'],
+                        'model.temperature=0', '--debug')
+
+
+def test_malicious_checkpoint_to_export_student(tool, tmp_path, capsys):
+    path = damaged_checkpoint(tmp_path / 'bad.pth', 'malicious')
+    code, err = tool('model_converters/export_student', path,
+                     tmp_path / 'out.pth')
+    assert code == 2
+    assert_one_line_error(err, 'bad.pth', 'cannot be loaded')
+    assert 'must never run' not in capsys.readouterr().out
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_missing_dataset_file_named_with_its_root(tool, tmp_path,
+                                                  shapes_root):
+    import shutil
+    root = tmp_path / 'shapes'
+    shutil.copytree(shapes_root, root)
+    for image in (root / 'images' / 'train').iterdir():
+        image.unlink()
+    code, err = tool('train', CLS_CONFIG, '--work-dir', tmp_path / 'work',
+                     '--cfg-options',
+                     f'train_dataloader.dataset.data_root={root}',
+                     'train_dataloader.num_workers=0')
+    assert code == 2
+    assert_one_line_error(err, 'a data file is missing', str(root),
+                          'train_dataloader.dataset.data_root')
