@@ -70,5 +70,6 @@ def test_gradients_reach_parameters_and_input(cls):
 @pytest.mark.parametrize('name',
                          ['ConvBNReLUConnector', 'BottleneckConnector'])
 def test_built_from_registry(name):
-    connector = MODELS.build(dict(type=name, in_channels=3, out_channels=7))
+    connector = MODELS.build(
+        dict(type=name, in_channels=3, out_channels=7, _scope_='mtkd_mm'))
     assert connector(student_feature(2, 3, 4, 4), (8, 8)).shape == (2, 7, 8, 8)
