@@ -1,8 +1,8 @@
 # Multi-teacher distillation on shapes: the narrow Faster R-CNN R18 student
 # learns from two shapes-trained Faster R-CNN teachers. Method configs
 # (configs/baselines/<method>/, configs/mtkd_rl/) set model.weighting.
-# Teacher checkpoints: train the teacher config and copy its last
-# checkpoint to the path below (tools/train_shapes_teachers.sh does it).
+# Teacher checkpoints (paths below): python tools/train_shapes_teachers.py
+# --tasks detection trains them (about {TIME_detection} on 2 CPU cores).
 _base_ = '../../shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
 
 teacher_config = 'mtkd_mm::shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
