@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Create .venv/ in the repository root with the tested CPU set of
+# Create .venv/ in the repository root with the tested set of
 # requirements/cpu.txt, mmcv built from source with its ops, and mtkd_mm
 # installed in editable mode with its test extras.
+#
+# On a machine with an NVIDIA GPU and nvcc, mmcv is built with its CUDA ops
+# for the visible GPUs' architectures (TORCH_CUDA_ARCH_LIST from nvidia-smi,
+# MAX_JOBS from the cores); MTKD_MM_CPU_ONLY=1 skips that.
 #
 # Idempotent: a second run checks a stamp and the imports and exits in seconds.
 # Usage: bash tools/setup_env.sh      (PYTHON=python3.11 to pick the interpreter)
@@ -21,10 +25,18 @@ PIP=("$PY" -m pip --isolated --disable-pip-version-check)
 [ -f /etc/ssl/certs/ca-certificates.crt ] && PIP+=(--cert /etc/ssl/certs/ca-certificates.crt)
 pin() { grep -E "^$1([=<>]|$)" requirements/cpu.txt; }
 
-want=$(cat tools/setup_env.sh requirements/*.txt setup.py | sha256sum | cut -d' ' -f1)
+CUDA_ARCHS=""
+if [ "${MTKD_MM_CPU_ONLY:-0}" != 1 ] && command -v nvcc >/dev/null &&
+   archs=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null) &&
+   [ -n "$archs" ]; then
+  CUDA_ARCHS=$(echo "$archs" | sort -u | paste -sd';' -)  # e.g. 9.0 or 8.0;8.6
+  echo "[setup_env] GPU machine: mmcv's CUDA ops for TORCH_CUDA_ARCH_LIST=$CUDA_ARCHS"
+fi
+want=$( (cat tools/setup_env.sh requirements/*.txt setup.py; echo "$CUDA_ARCHS") | sha256sum | cut -d' ' -f1)
 check_imports() {
   "$PY" -c 'import torch, torchvision.ops, mmcv.ops, mmdet, mmseg, mmpretrain, mtkd_mm
-print("torch", torch.__version__, "mmcv", mmcv.__version__, "mmdet", mmdet.__version__,
+print("torch", torch.__version__, "mmcv", mmcv.__version__, "(ops for CUDA",
+      mmcv.ops.get_compiling_cuda_version() + ")", "mmdet", mmdet.__version__,
       "mmseg", mmseg.__version__, "mmpretrain", mmpretrain.__version__, "mtkd_mm", mtkd_mm.__version__)'
 }
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && versions=$(check_imports 2>/dev/null); then
@@ -46,8 +58,29 @@ step "install $(pin torch) $(pin torchvision) from $WHEELHOUSE"
 "${PIP[@]}" install -q --no-index --find-links "$WHEELHOUSE" "$(pin torch)" "$(pin torchvision)"
 "$PY" -c 'import torchvision.ops'  # fails if torchvision was built for another torch
 
-if "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
-  step "$(pin mmcv) with ops already installed"
+# Which mmcv ops are wanted: "not available" (CPU) or torch's CUDA version.
+if [ -n "$CUDA_ARCHS" ]; then
+  ops=$("$PY" -c 'import torch; print(torch.version.cuda)')
+  nvcc_cuda=$(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
+  if [ "${ops%%.*}" != "${nvcc_cuda%%.*}" ]; then
+    echo "[setup_env] error: torch was built for CUDA $ops, nvcc is CUDA $nvcc_cuda;" \
+         "install the torch build for CUDA $nvcc_cuda (https://pytorch.org) or put a" \
+         "CUDA $ops nvcc first on PATH; MTKD_MM_CPU_ONLY=1 builds the CPU ops only" >&2
+    exit 2
+  fi
+else
+  ops="not available"
+fi
+if "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'
+assert mmcv.ops.get_compiling_cuda_version() == '$ops'" 2>/dev/null; then
+  step "$(pin mmcv) with ops (CUDA: $ops) already installed"
+elif [ -n "$CUDA_ARCHS" ]; then
+  # pip's wheel cache may hold a CPU build of the same version: not used here.
+  step "build $(pin mmcv) with CUDA $ops ops for $CUDA_ARCHS (about 5 min on 16 cores)"
+  MMCV_WITH_OPS=1 FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="$CUDA_ARCHS" \
+    MAX_JOBS=${MAX_JOBS:-$(nproc)} "${PIP[@]}" install --no-cache-dir \
+    --force-reinstall --no-deps --no-build-isolation "$(pin mmcv)"
+  "$PY" -c "import mmcv.ops; assert mmcv.ops.get_compiling_cuda_version() == '$ops'"
 else
   step "install $(pin mmcv) with ops: pip's cached wheel, or a build against this torch (about 20 min on 2 cores)"
   MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install --no-build-isolation "$(pin mmcv)"
