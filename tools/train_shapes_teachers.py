@@ -15,6 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import mtkd_mm  # noqa: F401  (quiets pkg_resources' notice before mmengine)
 from mmengine.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / 'analysis'))

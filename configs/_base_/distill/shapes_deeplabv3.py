@@ -2,7 +2,7 @@
 # learns from two shapes-trained DeepLabV3 teachers. Method configs set
 # model.weighting.
 # Teacher checkpoints (paths below): python tools/train_shapes_teachers.py
-# --tasks segmentation trains them (about {TIME_segmentation} on 2 CPU cores).
+# --tasks segmentation trains them (about 2 min on 2 CPU cores).
 _base_ = '../../shapes/deeplabv3_r18-d8_narrow_shapes.py'
 
 teacher_config = 'mtkd_mm::shapes/deeplabv3_r18-d8_narrow_shapes.py'

@@ -2,7 +2,7 @@
 # learns from two shapes-trained Faster R-CNN teachers. Method configs
 # (configs/baselines/<method>/, configs/mtkd_rl/) set model.weighting.
 # Teacher checkpoints (paths below): python tools/train_shapes_teachers.py
-# --tasks detection trains them (about {TIME_detection} on 2 CPU cores).
+# --tasks detection trains them (about 3 min on 2 CPU cores).
 _base_ = '../../shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
 
 teacher_config = 'mtkd_mm::shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
