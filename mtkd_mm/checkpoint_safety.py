@@ -10,7 +10,9 @@ references to its statistics methods. Exactly those are allow-listed here,
 never switched off, so a checkpoint from the internet still cannot run
 code. Imported by ``mtkd_mm/__init__.py``.
 """
+import os.path as osp
 import pickle
+import re
 
 import numpy as np
 import torch
@@ -62,3 +64,18 @@ def allow_runner_checkpoints():
 
 
 allow_runner_checkpoints()
+
+
+def why_unloadable(path, error):
+    """One line on why ``torch.load(path)`` failed: the global the safe
+    loader refused (the file's code is not run), or the first sentence of
+    the error; never torch's advice to switch ``weights_only`` off."""
+    refused = re.search(r'Unsupported global: GLOBAL (\S+)', str(error))
+    if refused:
+        return (f'it asks for {refused.group(1)}, which the safe loader '
+                'refuses (nothing in it was run)')
+    if osp.isfile(path) and osp.getsize(path) == 0:
+        return 'the file is empty'
+    text = str(error).strip()
+    first = text.splitlines()[0].split('. ')[0] if text else ''
+    return f'{type(error).__name__}: {first}'

@@ -7,6 +7,7 @@ from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mtkd_mm.checkpoint_safety import why_unloadable
 from mtkd_mm.config_refs import read_config
 from mtkd_mm.errors import BuildError
 from mtkd_mm.packages import import_scope
@@ -49,12 +50,9 @@ def load_weights(model, checkpoint, who, key):
     try:
         loaded = _load_checkpoint(checkpoint, map_location='cpu')
     except Exception as error:
-        reason = (str(error).strip().splitlines() or [''])[0]
         raise BuildError(
-            f"{who}: {key} '{checkpoint}' cannot be loaded (corrupt, "
-            'truncated, not a torch checkpoint, or holding objects that '
-            f'the safe loader refuses): {type(error).__name__}: {reason}'
-        ) from error
+            f"{who}: {key} '{checkpoint}' cannot be loaded: "
+            f'{why_unloadable(checkpoint, error)}') from error
     if not isinstance(loaded, dict):
         raise BuildError(f"{who}: {key} '{checkpoint}' holds a "
                          f'{type(loaded).__name__}, not a state dict')

@@ -15,6 +15,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import DictAction
 
+from mtkd_mm.checkpoint_safety import why_unloadable
 from mtkd_mm.config_refs import read_config
 from mtkd_mm.errors import INPUT_ERRORS
 from mtkd_mm.packages import import_scope
@@ -130,11 +131,9 @@ def check_checkpoint(path, option):
     try:
         torch.load(path, map_location='cpu', weights_only=True, mmap=True)
     except Exception as error:
-        reason = str(error).strip().splitlines()[0]
         raise ToolError(
-            f"{option}: checkpoint '{path}' cannot be loaded "
-            f'(corrupt, truncated or not a torch checkpoint): {reason}'
-        ) from error
+            f"{option}: checkpoint '{path}' cannot be loaded: "
+            f'{why_unloadable(path, error)}') from error
 
 
 def set_work_dir(cfg, work_dir, config_path):

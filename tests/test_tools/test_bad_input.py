@@ -204,13 +204,19 @@ def test_detector_checkpoint_for_a_classifier_teacher(tool, tmp_path,
                           'has no neck, roi_head, rpn_head')
 
 
-@pytest.mark.parametrize('damage', ['malicious', 'truncated', 'empty'])
-def test_damaged_teacher_checkpoint(tool, tmp_path, teachers, capsys, damage):
+@pytest.mark.parametrize('damage,reason', [
+    ('malicious', 'it asks for print, which the safe loader refuses'),
+    ('truncated', 'PytorchStreamReader failed'),
+    ('empty', 'the file is empty')])
+def test_damaged_teacher_checkpoint(tool, tmp_path, teachers, capsys, damage,
+                                    reason):
     path = damaged_checkpoint(tmp_path / f'{damage}.pth', damage)
     code, err = train_distiller(tool, tmp_path, path)
     assert code == 2
     assert_one_line_error(err, "teacher 'resnet_a'",
-                          'model.teachers[0].checkpoint', 'cannot be loaded')
+                          'model.teachers[0].checkpoint', 'cannot be loaded',
+                          reason)
+    assert 'weights_only' not in err, 'no advice to switch the loader off'
     assert 'must never run' not in capsys.readouterr().out
 
 
@@ -226,7 +232,8 @@ def test_malicious_checkpoint_to_export_student(tool, tmp_path, capsys):
     code, err = tool('model_converters/export_student', path,
                      tmp_path / 'out.pth')
     assert code == 2
-    assert_one_line_error(err, 'bad.pth', 'cannot be loaded')
+    assert_one_line_error(err, 'bad.pth', 'cannot be loaded',
+                          'the safe loader refuses')
     assert 'must never run' not in capsys.readouterr().out
     assert not (tmp_path / 'out.pth').exists()
 
