@@ -30,6 +30,11 @@ T = 1 for detection and segmentation, where T = 4 made the student worse
 figures). The segmentation student trains for 150 iterations, not the
 100 first tried (its config's header says why). Nothing else was tuned.
 
+``segmentation_unlabelled`` (ours) is segmentation whose distillation terms
+also see the other 840 training images, unlabelled for the student (masks
+of ignore_index); it shares segmentation's teachers, initial weights and
+plain runs (``segmentation_unlabelled_distill.py`` says why it exists).
+
 Finished runs are kept (``result.json`` beside each run's config): running
 the command again trains only what is missing or whose config changed.
 Every run's config is written beside its logs, so one run is repeated with
@@ -56,11 +61,13 @@ NUM_TRAIN, NUM_VAL, STUDENT_IMAGES, IMG_SIZE, DATA_SEED = 960, 120, 120, 128, 1
 
 class Task(NamedTuple):
     """One task of the benchmark: its configs (under configs/kd_gain/) and
-    the validation metric that the table reports."""
+    the validation metric that the table reports. A variant of another task
+    (``family``) shares its teachers, initial weights and plain runs."""
     metric: str
     teachers: dict  # teacher name -> config
     student: str
     distill: str
+    family: str = None
 
 
 TASKS = {
@@ -85,6 +92,14 @@ TASKS = {
             'r18': 'segmentation_teacher_r18.py'},
         student='segmentation_student.py',
         distill='segmentation_distill.py'),
+    'segmentation_unlabelled': Task(
+        metric='mIoU',
+        teachers={
+            'r34': 'segmentation_teacher_r34.py',
+            'r18': 'segmentation_teacher_r18.py'},
+        student='segmentation_student.py',
+        distill='segmentation_unlabelled_distill.py',
+        family='segmentation'),
 }
 
 MTKD_RL_HOOK = "dict(type='mtkd_mm.MTKDRLAgentHook', update_interval=20)"
@@ -137,6 +152,25 @@ def make_data():
         for line in labels[:STUDENT_IMAGES]) + '\n')
 
 
+def make_unlabelled_masks():
+    """Masks of ignore_index (255) for the training images the student has
+    no labels for (``segmentation_unlabelled``), once."""
+    listing = DATA_ROOT / 'seg_labels' / 'train_unlabelled.txt'
+    if listing.exists():
+        return
+    import numpy as np
+    from PIL import Image
+    labels = (DATA_ROOT / 'cls_labels' / 'train.txt').read_text().splitlines()
+    stems = [Path(line.split()[0]).stem for line in labels[STUDENT_IMAGES:]]
+    out = DATA_ROOT / 'seg_labels' / 'train_unlabelled'
+    out.mkdir(exist_ok=True)
+    for stem in stems:
+        mask = np.asarray(Image.open(DATA_ROOT / 'seg_labels' / 'train' /
+                                     f'{stem}.png'))
+        Image.fromarray(np.full_like(mask, 255)).save(out / f'{stem}.png')
+    listing.write_text('\n'.join(stems) + '\n')
+
+
 def configs_digest(pattern):
     """Changes when any config under configs/kd_gain/ matching ``pattern``
     does (they inherit from each other)."""
@@ -183,12 +217,20 @@ def finished_run(run_dir, config):
     return None
 
 
-def run_config(name, task, method, teachers, init, seed):
+def resolved_digest(path):
+    """Changes when the config at ``path`` or anything it inherits does."""
+    from mmengine.config import Config
+    text = Config.fromfile(str(path)).pretty_text
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_config(task, method, teachers, init, seed):
     """The config text of one run: the student or the distiller, starting
     from ``init``, with this seed; its first line names the digest of the
-    task's configs, so that a finished run is trained again when they
-    change."""
-    lines = [f'# configs/kd_gain/{name}_*.py: {configs_digest(name + "_*")}',
+    config it inherits, resolved, so that a finished run is trained again
+    when that changes."""
+    base = task.student if METHODS[method] is None else task.distill
+    lines = [f'# configs/kd_gain/{base}: {resolved_digest(config_path(base))}',
              f'randomness = dict(seed={seed})']
     if METHODS[method] is None:
         lines.insert(0, f"_base_ = '{config_path(task.student)}'")
@@ -254,22 +296,26 @@ def main():
     args = parse_args()
     methods = ['plain'] + [m for m in args.methods if m != 'plain']
     make_data()
+    make_unlabelled_masks()
     out = args.work_dir / 'kd_gain.json'
     results = json.loads(out.read_text()) if out.exists() else {'tasks': {}}
     for name in args.tasks:
         task = TASKS[name]
-        teachers = trained_teachers(name, task, args.work_dir)
+        family = task.family or name
+        teachers = trained_teachers(family, task, args.work_dir)
         jobs, runs = [], {}
         for seed in args.seeds:
             # named by the student config's digest: a changed student
             # gets new initial weights
             student = configs_digest(task.student)
-            init = args.work_dir / name / f'seed{seed}' / f'init_{student}.pth'
+            init = (args.work_dir / family / f'seed{seed}' /
+                    f'init_{student}.pth')
             save_initial_weights(config_path(task.student), seed, init)
             for method in methods:
-                run_dir = init.parent / method.replace(' ', '_')
-                config = run_config(name, task, method, teachers,
-                                    init.resolve(),
+                run_name = method if method == 'plain' or family == name \
+                    else f'{name}-{method}'
+                run_dir = init.parent / run_name.replace(' ', '_')
+                config = run_config(task, method, teachers, init.resolve(),
                                     seed)
                 done = finished_run(run_dir, config)
                 if done is None:
