@@ -70,12 +70,15 @@ def why_unloadable(path, error):
     """One line on why ``torch.load(path)`` failed: the global the safe
     loader refused (the file's code is not run), or the first sentence of
     the error; never torch's advice to switch ``weights_only`` off."""
-    refused = re.search(r'Unsupported global: GLOBAL (\S+)', str(error))
+    text = str(error).strip()
+    refused = re.search(r'unsupported (?:global: )?GLOBAL (\S+)', text, re.I)
     if refused:
         return (f'it asks for {refused.group(1)}, which the safe loader '
                 'refuses (nothing in it was run)')
     if osp.isfile(path) and osp.getsize(path) == 0:
         return 'the file is empty'
-    text = str(error).strip()
-    first = text.splitlines()[0].split('. ')[0] if text else ''
+    lines = [line for line in text.splitlines() if line.strip()]
+    if text.startswith('Weights only load failed') and len(lines) > 1:
+        return f'the safe loader refuses it: {lines[1].strip()}'
+    first = lines[0].split('. ')[0] if lines else ''
     return f'{type(error).__name__}: {first}'

@@ -4,6 +4,7 @@ One case runs the real script in a subprocess (the whole path, imports
 included); the others call the same ``main`` in-process with its
 ``sys.argv``, which exits the same way.
 """
+import os
 import sys
 
 import pytest
@@ -109,6 +110,16 @@ class MaliciousPickle:
         return print, ('this code must never run',)
 
 
+class ShellPickle:
+    """Runs a shell command when unpickled unsafely (os.system)."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return os.system, (self.command,)
+
+
 @pytest.fixture(scope='module')
 def teachers(tmp_path_factory):
     """Checkpoints of random shapes models: two classifiers, a detector."""
@@ -124,6 +135,9 @@ def teachers(tmp_path_factory):
 def damaged_checkpoint(path, damage):
     if damage == 'malicious':
         torch.save({'state_dict': {'x': MaliciousPickle()}}, path)
+    elif damage == 'shell':
+        marker = path.with_suffix('.ran')
+        torch.save({'state_dict': {'x': ShellPickle(f'touch {marker}')}}, path)
     elif damage == 'truncated':
         torch.save({'state_dict': {'w': torch.ones(1000)}}, path)
         path.write_bytes(path.read_bytes()[:1000])
@@ -206,6 +220,7 @@ def test_detector_checkpoint_for_a_classifier_teacher(tool, tmp_path,
 
 @pytest.mark.parametrize('damage,reason', [
     ('malicious', 'it asks for print, which the safe loader refuses'),
+    ('shell', f'it asks for {os.name}.system, which the safe loader refuses'),
     ('truncated', 'PytorchStreamReader failed'),
     ('empty', 'the file is empty')])
 def test_damaged_teacher_checkpoint(tool, tmp_path, teachers, capsys, damage,
@@ -218,6 +233,7 @@ def test_damaged_teacher_checkpoint(tool, tmp_path, teachers, capsys, damage,
                           reason)
     assert 'weights_only' not in err, 'no advice to switch the loader off'
     assert 'must never run' not in capsys.readouterr().out
+    assert not path.with_suffix('.ran').exists()
 
 
 def test_debug_flag_shows_the_traceback(tool, tmp_path, teachers):
