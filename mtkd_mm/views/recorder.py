@@ -1,13 +1,16 @@
 """Record what a model computes, without changing or copying its code."""
 from contextlib import contextmanager
 
+_ABSENT = object()
+
 
 class Recorder:
     """Collects module outputs and method calls inside ``with recorder.on():``.
 
     ``outputs[key]`` is a module's last forward output; ``calls[key]`` is the
     last ``(args, kwargs, result)`` of a method. Hooks exist only inside the
-    ``with`` block, so a model outside it runs exactly as without mtkd_mm.
+    ``with`` block, so a model outside it runs exactly as without mtkd_mm;
+    recorders nest (each restores what it found on leaving).
     """
 
     def __init__(self):
@@ -32,15 +35,20 @@ class Recorder:
             module.register_forward_hook(self._output_hook(key))
             for key, module in self._modules.items()
         ]
+        found = []
         for key, (owner, name) in self._methods.items():
+            found.append((owner, name, vars(owner).get(name, _ABSENT)))
             setattr(owner, name, self._wrap(key, getattr(owner, name)))
         try:
             yield self
         finally:
             for handle in handles:
                 handle.remove()
-            for owner, name in self._methods.values():
-                delattr(owner, name)
+            for owner, name, previous in reversed(found):
+                if previous is _ABSENT:
+                    delattr(owner, name)
+                else:
+                    setattr(owner, name, previous)
 
     def _output_hook(self, key):
 
