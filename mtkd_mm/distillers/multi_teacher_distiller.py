@@ -63,12 +63,13 @@ class MultiTeacherDistiller(BaseModel):
         student (dict | str): model dict, config file or ``mmdet::…``.
         teachers (list[dict]): ``dict(name, config, checkpoint)`` each.
         weighting (dict): a ``WEIGHTINGS`` type (AVER, EBKD, CAMKD, …).
-        temperature (float): T of the logit loss.
+        temperature (float): T of the logit loss (positive, finite).
         logit_loss (dict | None): per-point logit loss (``KLDivergence``).
         logit_loss_weight (float): α.
         feature_loss (dict | None): per-sample feature loss (``FeatureMSE``,
             ``PKD``, ``ChannelWiseDivergence``).
-        feature_loss_weight (float): β.
+        feature_loss_weight (float): β. The defaults are the values every
+            config of the project uses unless its header says otherwise.
         connector (dict): maps a student feature level to a teacher's.
         feature_place (str, optional): module path of the distilled
             features; the view's default when None.
@@ -88,7 +89,7 @@ class MultiTeacherDistiller(BaseModel):
                  logit_loss=dict(type='KLDivergence'),
                  logit_loss_weight=1.0,
                  feature_loss=dict(type='FeatureMSE'),
-                 feature_loss_weight=1.0,
+                 feature_loss_weight=5.0,
                  connector=dict(type='ConvBNReLUConnector'),
                  feature_place=None,
                  feature_levels=None,

@@ -30,10 +30,11 @@ T = 1 for detection and segmentation, where T = 4 made the student worse
 figures). The segmentation student trains for 150 iterations, not the
 100 first tried (its config's header says why). Nothing else was tuned.
 
-``segmentation_unlabelled`` (ours) is segmentation whose distillation terms
-also see the other 840 training images, unlabelled for the student (masks
-of ignore_index); it shares segmentation's teachers, initial weights and
-plain runs (``segmentation_unlabelled_distill.py`` says why it exists).
+``--tasks segmentation_unlabelled`` (ours, not run by default) is
+segmentation whose distillation terms also see the other 840 training
+images, unlabelled for the student (masks of ignore_index); it shares
+segmentation's teachers, initial weights and plain runs. It made the
+students worse (the README has the table).
 
 Finished runs are kept (``result.json`` beside each run's config): running
 the command again trains only what is missing or whose config changed.
@@ -281,7 +282,8 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('--tasks', nargs='+', choices=list(TASKS),
-                        default=list(TASKS))
+                        default=[n for n, t in TASKS.items() if not t.family],
+                        help='default: the three tasks, not the variants')
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
                         default=list(METHODS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])

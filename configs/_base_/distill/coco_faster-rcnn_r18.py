@@ -1,6 +1,8 @@
 # Faster R-CNN R18-FPN (ImageNet-pretrained backbone, 1x schedule) on COCO,
 # distilled from the mmdet model-zoo Faster R-CNN R50, R101 and X101-64x4d
 # (1x, box mAP 37.4 / 39.4 / 42.1). Method configs set model.weighting.
+# The distillation terms are the distiller's defaults: AVER, T = 4, α = 1,
+# FeatureMSE with β = 5 (MultiTeacherDistiller).
 _base_ = '../../students/faster-rcnn_r18_fpn_1x_coco.py'
 
 zoo = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/'
@@ -21,10 +23,5 @@ model = dict(
              config='mmdet::faster_rcnn/faster-rcnn_x101-64x4d_fpn_1x_coco.py',
              checkpoint=zoo + 'faster_rcnn_x101_64x4d_fpn_1x_coco/'
              'faster_rcnn_x101_64x4d_fpn_1x_coco_20200204-833ee192.pth'),
-    ],
-    weighting=dict(type='AVER'),
-    temperature=4.0,
-    logit_loss_weight=1.0,
-    feature_loss=dict(type='FeatureMSE'),
-    feature_loss_weight=5.0)
+    ])
 optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')

@@ -1,6 +1,8 @@
 # ResNet-18 on ImageNet (8 x 32 batch, 100 epochs), distilled from the
 # mmpretrain model-zoo ResNet-50 and ResNet-101 (top-1 76.55 / 77.97).
 # Method configs set model.weighting.
+# The distillation terms are the distiller's defaults: AVER, T = 4, α = 1,
+# FeatureMSE with β = 5 (MultiTeacherDistiller).
 _base_ = 'mmpretrain::resnet/resnet18_8xb32_in1k.py'
 
 zoo = 'https://download.openmmlab.com/mmclassification/v0/resnet/'
@@ -15,10 +17,5 @@ model = dict(
         dict(name='resnet101',
              config='mmpretrain::resnet/resnet101_8xb32_in1k.py',
              checkpoint=zoo + 'resnet101_8xb32_in1k_20210831-539c63f8.pth'),
-    ],
-    weighting=dict(type='AVER'),
-    temperature=4.0,
-    logit_loss_weight=1.0,
-    feature_loss=dict(type='FeatureMSE'),
-    feature_loss_weight=5.0)
+    ])
 optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')

@@ -3,6 +3,8 @@
 # model.weighting.
 # Teacher checkpoints (paths below): python tools/train_shapes_teachers.py
 # --tasks segmentation trains them (about 2 min on 2 CPU cores).
+# The distillation terms are the distiller's defaults: AVER, T = 4, α = 1,
+# FeatureMSE with β = 5 (MultiTeacherDistiller).
 _base_ = '../../shapes/deeplabv3_r18-d8_narrow_shapes.py'
 
 teacher_config = 'mtkd_mm::shapes/deeplabv3_r18-d8_narrow_shapes.py'
@@ -15,10 +17,5 @@ model = dict(
              checkpoint='work_dirs/shapes_teachers/deeplabv3_a.pth'),
         dict(name='deeplab_b', config=teacher_config,
              checkpoint='work_dirs/shapes_teachers/deeplabv3_b.pth'),
-    ],
-    weighting=dict(type='AVER'),
-    temperature=4.0,
-    logit_loss_weight=1.0,
-    feature_loss=dict(type='FeatureMSE'),
-    feature_loss_weight=5.0)
+    ])
 optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')
