@@ -19,6 +19,8 @@ MODEL_WRAPPERS = Registry(
     locations=['mtkd_mm.engine'])
 WEIGHTINGS = Registry(
     'teacher weighting', scope='mtkd_mm', locations=['mtkd_mm.weightings'])
+TASK_VIEWS = Registry(
+    'task view', scope='mtkd_mm', locations=['mtkd_mm.views'])
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='mtkd_mm',
     locations=['mtkd_mm.engine.hooks'])

@@ -1,3 +1,5 @@
+from mtkd_mm.registry import TASK_VIEWS
+
 from .base import BuildError, TaskView
 from .classification import ClassificationView
 from .record import ModelRecord, Points
@@ -5,18 +7,17 @@ from .recorder import Recorder
 from .segmentation import SegmentationView
 from .two_stage_detection import TwoStageDetectionView
 
-VIEWS = (TwoStageDetectionView, SegmentationView, ClassificationView)
-
 
 def view_for(student, **kwargs):
-    """The task view that reads ``student``'s family."""
-    for view in VIEWS:
+    """The registered task view (``TASK_VIEWS``) that reads ``student``'s
+    family; a downstream project adds a family by registering its own."""
+    TASK_VIEWS.import_from_location()
+    for view in TASK_VIEWS.module_dict.values():
         if view.accepts(student):
             return view(**kwargs)
-    raise BuildError(
-        f'student: no task view for {type(student).__name__}; supported: '
-        'mmdet TwoStageDetector, mmseg EncoderDecoder, mmpretrain '
-        'ImageClassifier')
+    supported = ', '.join(v.family for v in TASK_VIEWS.module_dict.values())
+    raise BuildError(f'student: no task view for {type(student).__name__}; '
+                     f'supported: {supported}')
 
 
 __all__ = [

@@ -1,6 +1,8 @@
 """Task view of mmpretrain's ``ImageClassifier``."""
 import torch
 
+from mtkd_mm.registry import TASK_VIEWS
+
 from .base import BuildError, TaskView
 from .record import ModelRecord, Points
 
@@ -12,6 +14,7 @@ def labels_of(data_samples):
     return torch.stack([s.gt_score.argmax() for s in data_samples])
 
 
+@TASK_VIEWS.register_module()
 class ClassificationView(TaskView):
     """Points are the images; features are the last backbone stage and the
     embedding is the neck (pooling) output."""

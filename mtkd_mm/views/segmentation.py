@@ -3,6 +3,8 @@ student's own business)."""
 import torch
 import torch.nn.functional as F
 
+from mtkd_mm.registry import TASK_VIEWS
+
 from .base import TaskView
 from .record import ModelRecord, Points
 
@@ -15,6 +17,7 @@ def flatten_pixels(seg_logits, size):
     return seg_logits.permute(0, 2, 3, 1).flatten(0, 2)
 
 
+@TASK_VIEWS.register_module()
 class SegmentationView(TaskView):
     """Points are the pixels of the student's decode-head logits (labels
     resized to them by nearest neighbour); features are the last backbone

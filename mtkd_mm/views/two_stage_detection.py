@@ -1,17 +1,28 @@
 """Task view of mmdet's two-stage detectors (``TwoStageDetector`` with a
 standard RoI head, e.g. Faster R-CNN)."""
+import inspect
+
 import torch
+
+from mtkd_mm.registry import TASK_VIEWS
 
 from .base import BuildError, TaskView
 from .record import ModelRecord, Points
 
 
 def has_roi_classifier(model):
-    return (TwoStageDetectionView.accepts(model) and model.with_roi_head
-            and getattr(model.roi_head, 'with_bbox', False)
-            and hasattr(model.roi_head, '_bbox_forward'))
+    """A two-stage detector whose RoI head classifies RoIs in one stage,
+    ``roi_head._bbox_forward(x, rois)`` (``StandardRoIHead``; not Cascade
+    heads, whose stages take another signature)."""
+    if not (TwoStageDetectionView.accepts(model) and model.with_roi_head
+            and getattr(model.roi_head, 'with_bbox', False)):
+        return False
+    forward = getattr(model.roi_head, '_bbox_forward', None)
+    return forward is not None and list(
+        inspect.signature(forward).parameters) == ['x', 'rois']
 
 
+@TASK_VIEWS.register_module()
 class TwoStageDetectionView(TaskView):
     """Points are the student's sampled RoIs of the iteration.
 

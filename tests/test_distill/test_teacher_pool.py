@@ -161,3 +161,13 @@ def test_non_finite_loss_names_teacher_and_loss(teacher_ckpts):
     with pytest.raises(FloatingPointError, match="KLDivergence for teacher "
                        "'resnet_b'"):
         model(**data, mode='loss')
+
+
+def test_cascade_student_is_refused(teacher_ckpts):
+    """Cascade RoI heads classify in stages (``_bbox_forward(stage, x,
+    rois)``): not a standard RoI classifier the view can read."""
+    cfg = with_teacher_checkpoints(CLS_DISTILL, teacher_ckpts)
+    cfg.model.student = 'mmdet::cascade_rcnn/cascade-rcnn_r50_fpn_1x_coco.py'
+    with pytest.raises(BuildError, match='student: CascadeRCNN has no '
+                       'standard RoI head'):
+        build_model(cfg)
