@@ -19,6 +19,9 @@ MODEL_WRAPPERS = Registry(
     locations=['mtkd_mm.engine'])
 WEIGHTINGS = Registry(
     'teacher weighting', scope='mtkd_mm', locations=['mtkd_mm.weightings'])
+TEMPERATURES = Registry(
+    'distillation temperature', scope='mtkd_mm',
+    locations=['mtkd_mm.temperatures'])
 TASK_VIEWS = Registry(
     'task view', scope='mtkd_mm', locations=['mtkd_mm.views'])
 HOOKS = Registry(

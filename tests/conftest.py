@@ -113,3 +113,13 @@ def workspace(tmp_path, shapes_root):
     (tmp_path / 'data').mkdir()
     (tmp_path / 'data' / 'shapes').symlink_to(shapes_root)
     return tmp_path
+
+
+@pytest.fixture
+def teacher_ckpts(tmp_path):
+    """Two checkpoints of randomly initialised shapes classifiers, teachers
+    for configs/baselines/aver/resnet18_narrow_shapes.py."""
+    from tests.test_distill.helpers import save_random_teacher
+    config = REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py'
+    return [save_random_teacher(config, tmp_path / f't{i}.pth')
+            for i in range(2)]

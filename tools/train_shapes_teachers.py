@@ -32,7 +32,8 @@ DATA = dict(num_train=240, num_val=60, img_size=128, seed=0)
 
 def teachers_of(task):
     """[(name, config path, checkpoint path)] of a task's distill base."""
-    cfg = Config.fromfile(REPO / 'configs' / '_base_' / 'distill' / BASES[task])
+    cfg = Config.fromfile(REPO / 'configs' / '_base_' / 'distill' /
+                          BASES[task])
     found = []
     for teacher in cfg.model.teachers:
         package, _, path = teacher.config.rpartition('::')

@@ -1,13 +1,12 @@
 """The multi-teacher distiller: one student, K frozen teachers, a weighting."""
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
-from mtkd_mm.registry import MODELS, WEIGHTINGS
+from mtkd_mm.registry import MODELS, TEMPERATURES, WEIGHTINGS
+from mtkd_mm.temperatures import FixedTemperature
 from mtkd_mm.views import BuildError, view_for
 from mtkd_mm.weightings import (PoolInfo, TeacherState,
                                 weighted_teacher_loss)
@@ -33,13 +32,15 @@ def build_own(registry, cfg, key):
     return registry.build(dict(cfg, _scope_='mtkd_mm'))
 
 
-def check_temperature(temperature):
-    """T must be a positive, finite number."""
-    if (isinstance(temperature, bool)
-            or not isinstance(temperature, (int, float))
-            or not math.isfinite(temperature) or temperature <= 0):
-        raise BuildError('model.temperature: a positive, finite number is '
-                         f'needed, got {temperature!r}')
+def build_temperature(temperature):
+    """A number is a :class:`FixedTemperature`; a dict a ``TEMPERATURES``
+    type."""
+    if isinstance(temperature, dict):
+        return build_own(TEMPERATURES, temperature, 'model.temperature')
+    try:
+        return FixedTemperature(temperature)
+    except ValueError as error:
+        raise BuildError(f'model.temperature: {error}') from None
 
 
 @MODELS.register_module()
@@ -63,7 +64,8 @@ class MultiTeacherDistiller(BaseModel):
         student (dict | str): model dict, config file or ``mmdet::…``.
         teachers (list[dict]): ``dict(name, config, checkpoint)`` each.
         weighting (dict): a ``WEIGHTINGS`` type (AVER, EBKD, CAMKD, …).
-        temperature (float): T of the logit loss (positive, finite).
+        temperature (float | dict): T of the logit loss: a positive number
+            (``FixedTemperature``) or a ``TEMPERATURES`` type.
         logit_loss (dict | None): per-point logit loss (``KLDivergence``).
         logit_loss_weight (float): α.
         feature_loss (dict | None): per-sample feature loss (``FeatureMSE``,
@@ -96,7 +98,7 @@ class MultiTeacherDistiller(BaseModel):
                  probe_size=64,
                  data_preprocessor=None,
                  init_cfg=None):
-        check_temperature(temperature)
+        temperature = build_temperature(temperature)
         student_cfg = read_model_config(student, 'student', 'model.student')
         if data_preprocessor is not None:
             student_cfg.setdefault('data_preprocessor', data_preprocessor)
@@ -263,9 +265,7 @@ class MultiTeacherDistiller(BaseModel):
         """(B, K_l) per-sample logit loss to each teacher with logits."""
         if self.logit_loss is None or not self.logit_teachers:
             return student.embedding.new_zeros(points.num_samples, 0)
-        temperature = self.temperature
-        if torch.is_tensor(temperature) and temperature.dim():
-            temperature = temperature[points.sample_index]
+        temperature = self.temperature(points, student, teachers)
         return torch.stack([
             points.mean_per_sample(
                 self.logit_loss(student.logits, teachers[k].logits,

@@ -12,14 +12,6 @@ from tests.test_distill.helpers import (CLS_DISTILL, build_model, load_cfg,
 CLS_STUDENT = REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py'
 
 
-@pytest.fixture
-def teacher_ckpts(tmp_path):
-    return [
-        save_random_teacher(CLS_STUDENT, tmp_path / f't{i}.pth')
-        for i in range(2)
-    ]
-
-
 def test_teachers_frozen_after_real_runner_iterations(tmp_path, shapes_root,
                                                      teacher_ckpts):
     cfg = with_teacher_checkpoints(CLS_DISTILL, teacher_ckpts, **{

@@ -1,0 +1,4 @@
+from .base import DistillationTemperature
+from .fixed import FixedTemperature
+
+__all__ = ['DistillationTemperature', 'FixedTemperature']
