@@ -31,7 +31,7 @@ def with_cosine(state, seed=0):
     gen = torch.Generator().manual_seed(seed)
     cosine = torch.rand(state.num_samples, state.num_teachers,
                         generator=gen) * 2 - 1
-    state._lazy['cosine'] = lambda: cosine
+    state.provide('cosine', cosine)
     return state
 
 
@@ -70,7 +70,7 @@ def test_state_layout_for_detection_and_segmentation_points():
     """Several points per sample (RoIs, pixels): the state's 'logits' are
     each teacher's class probabilities averaged over the sample's points."""
     state = detection_state()
-    state._lazy['cosine'] = lambda: torch.zeros(3, 3)
+    state.provide('cosine', torch.zeros(3, 3))
     obs = agent_state(state)
     width = EMBED_DIM + NUM_CLASSES + 3
     assert obs.shape == (3, 3 * width)

@@ -11,7 +11,6 @@ import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from sklearn.svm import OneClassSVM
 
-from mtkd_mm.distillers import MultiTeacherDistiller
 from mtkd_mm.losses import KLDivergence
 from mtkd_mm.registry import WEIGHTINGS
 from mtkd_mm.views.record import ModelRecord, Points
@@ -23,12 +22,6 @@ NUM_CLASSES = 4
 TEMPERATURE = 4.0
 
 
-def fail(name):
-    def call():
-        raise AssertionError(f'{name} should not be computed')
-    return call
-
-
 def make_state(sample_index, labels, num_samples, teacher_logits,
                connected_ce=None, lazy_kd_grads=True, kd_grads=None,
                seed=0):
@@ -36,8 +29,8 @@ def make_state(sample_index, labels, num_samples, teacher_logits,
 
     ``teacher_logits``: one (P, C) tensor per teacher, None for a teacher
     that gives features only. ``connected_ce``: (B, K) or None (then
-    reading it fails the test). ``kd_grads``: a (K_l, C) tensor to return,
-    else the distiller's batch-mean gradients; ``lazy_kd_grads=False``:
+    reading it fails the test). ``kd_grads``: a (K_l, C) tensor to give,
+    else the state's batch-mean gradients; ``lazy_kd_grads=False``:
     reading them fails the test. The student's logits are random.
     """
     gen = torch.Generator().manual_seed(seed)
@@ -64,17 +57,18 @@ def make_state(sample_index, labels, num_samples, teacher_logits,
     ], dim=1)
     feature_loss = torch.rand(num_samples, len(teachers), generator=gen)
 
-    def real_kd_grads():
-        if kd_grads is not None:
-            return kd_grads
-        return MultiTeacherDistiller._kd_grads(kl, student)
-
-    lazy = dict(
-        connected_ce=(fail('connected_ce') if connected_ce is None else
-                      (lambda: connected_ce)),
-        kd_grads=real_kd_grads if lazy_kd_grads else fail('kd_grads'))
-    return TeacherState(names, logit_teachers, points, student, teachers, kl,
-                        feature_loss, lazy)
+    given = {
+        name: value
+        for name, value in (('connected_ce', connected_ce),
+                            ('kd_grads', kd_grads)) if value is not None
+    }
+    refused = {'connected_ce'} if connected_ce is None else set()
+    if not lazy_kd_grads:
+        refused.add('kd_grads')
+    return TeacherState(
+        names, logit_teachers, points, student, teachers, kl, feature_loss,
+        given=given, reads=set(TeacherState.QUANTITIES) - refused,
+        reader='the test')
 
 
 def pool_info(names, logit_teachers):
@@ -518,7 +512,7 @@ def test_camkd_logit_and_connected_feature_weights(make, num_samples,
     torch.testing.assert_close(state.teacher_ce, ce)
     weighting = CAMKD()
     assert weighting.teacher_reduction == 'mean'
-    assert weighting.needs_feature_classification
+    assert 'connected_ce' in weighting.reads
     weights = weighting(state)
     close(weights.logit.double(),
                                torch.from_numpy(reference_confidence(ce)))
@@ -551,7 +545,7 @@ def test_camkd_uniform_feature_form_with_feature_only_teacher(iteration):
     iteration(0)
     state = feature_only_state(lazy_kd_grads=False)
     weighting = CAMKD(feature_form='uniform')
-    assert not weighting.needs_feature_classification
+    assert 'connected_ce' not in weighting.reads
     weighting.setup(pool_info(state.names, state.logit_teachers))
     weights = weighting(state)
     ce = reference_teacher_ce(state)

@@ -1,7 +1,6 @@
 """The multi-teacher distiller: one student, K frozen teachers, a weighting."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
@@ -200,17 +199,24 @@ class MultiTeacherDistiller(BaseModel):
         return connectors, info
 
     def build_weighting(self, cfg):
-        """A weighting from its config, set up for this teacher pool."""
+        """A weighting from its config, set up for this teacher pool, whose
+        declared state quantities this distiller can give."""
         weighting = build_own(WEIGHTINGS, cfg, 'model.weighting')
         try:
             weighting.setup(self.pool_info)
         except ValueError as error:
             raise BuildError(f'model.weighting: {error}') from error
-        if (weighting.needs_feature_classification
+        name = type(weighting).__name__
+        unknown = sorted(set(weighting.reads) - set(TeacherState.QUANTITIES))
+        if unknown:
+            raise BuildError(
+                f'model.weighting {name} reads unknown state quantities '
+                f"{unknown}; known: {', '.join(TeacherState.QUANTITIES)}")
+        if ('connected_ce' in weighting.reads
                 and not self.view.can_classify_features()):
             raise BuildError(
-                f'model.weighting {cfg["type"]} classifies connected '
-                "features with the teachers' heads, which "
+                f'model.weighting {name} reads connected_ce: it classifies '
+                "connected features with the teachers' heads, which "
                 f'{type(self.view).__name__} supports only at its default '
                 'feature place')
         return weighting
@@ -232,16 +238,14 @@ class MultiTeacherDistiller(BaseModel):
             ]
         kl = self._logit_losses(student, teachers, points)
         connected, feature = self._feature_losses(student, teachers)
+        learned = self.weighting.weights_carry_gradients
         state = TeacherState(
             self.teacher_names, self.logit_teachers, points, student,
-            teachers, kl, feature,
-            summary_uses_probabilities=self.view.summary_uses_probabilities,
-            lazy=dict(
-                connected_ce=lambda: self._connected_ce(
-                    teachers, connected, points),
-                kd_grads=lambda: self._kd_grads(kl, student),
-                cosine=lambda: self._cosine(teachers, connected)))
-        with torch.no_grad():
+            teachers, kl, feature, connected=connected, view=self.view,
+            teacher_models=[model for _, model in self.teachers.items()],
+            reads=self.weighting.reads,
+            reader=type(self.weighting).__name__, keep_gradients=learned)
+        with torch.set_grad_enabled(learned):
             weights = self.weighting(state)
         self._check_finite(kl, feature)
         reduction = self.weighting.teacher_reduction
@@ -290,46 +294,6 @@ class MultiTeacherDistiller(BaseModel):
                     for c, t in zip(connected[name], teacher.features)
                 ]).mean(dim=0))
         return connected, torch.stack(losses, dim=1)
-
-    @torch.no_grad()
-    def _connected_ce(self, teachers, connected, points):
-        """(B, K) CE of each teacher's head on its connected student
-        features."""
-        return torch.stack([
-            points.cross_entropy(
-                self.view.classify_features(
-                    teacher, record, [c.detach() for c in connected[name]],
-                    points))
-            for (name, teacher), record in zip(self.teachers.items(),
-                                               teachers)
-        ], dim=1)
-
-    def _cosine(self, teachers, connected):
-        """(B, K) cosine similarity of the pooled connected student feature
-        (global average pool, averaged over levels) and each teacher's
-        embedding."""
-        return torch.stack([
-            F.cosine_similarity(
-                torch.stack([c.detach().mean(dim=(2, 3))
-                             for c in connected[name]]).mean(dim=0),
-                record.embedding, dim=1)
-            for name, record in zip(self.teacher_names, teachers)
-        ], dim=1)
-
-    @staticmethod
-    def _kd_grads(kl, student):
-        """(K_l, C): the gradient of each teacher's mean KD loss
-        ``kl[:, k].mean()`` w.r.t. the student logits (P, C), averaged over
-        the P points (samples; detection: RoIs; segmentation: pixels), as
-        the AEKD reference does. Computed with gradients enabled (the
-        weighting runs under ``no_grad``)."""
-        with torch.enable_grad():
-            return torch.stack([
-                torch.autograd.grad(
-                    kl[:, k].mean(), student.logits,
-                    retain_graph=True)[0].mean(dim=0)
-                for k in range(kl.shape[1])
-            ])
 
     def _check_finite(self, kl, feature):
         """Stop with the teacher's and the loss's name on NaN or inf."""

@@ -89,6 +89,8 @@ class AEKD(TeacherWeighting):
             the plain simplex, no cap.
     """
 
+    reads = ('kd_grads', )
+
     def __init__(self, max_weight=0.6):
         super().__init__()
         if not 0 < max_weight <= 1:
@@ -99,7 +101,7 @@ class AEKD(TeacherWeighting):
     def forward(self, state):
         grads = state.kd_grads.double()
         cap = max(self.max_weight, 1 / grads.shape[0])
-        w = min_norm_simplex(grads @ grads.T, cap=cap).to(state.kl.dtype)
+        w = min_norm_simplex(grads @ grads.T, cap=cap).to(state.dtype)
         logit = w.expand(state.num_samples, -1).clone()
         return TeacherWeights(
             logit=logit, feature=feature_weights_like_logits(state, logit))

@@ -1,7 +1,7 @@
 """AVER / AvgKD: every teacher counts the same."""
 from mtkd_mm.registry import WEIGHTINGS
 
-from .base import TeacherWeighting, TeacherWeights, uniform
+from .base import TeacherWeighting, TeacherWeights
 
 
 @WEIGHTINGS.register_module()
@@ -10,7 +10,6 @@ class AVER(TeacherWeighting):
     features."""
 
     def forward(self, state):
-        like = state.feature_loss
         return TeacherWeights(
-            logit=uniform(state.num_samples, len(state.logit_teachers), like),
-            feature=uniform(state.num_samples, state.num_teachers, like))
+            logit=state.uniform(len(state.logit_teachers)),
+            feature=state.uniform(state.num_teachers))

@@ -42,17 +42,21 @@ class PoolInfo(NamedTuple):
 
 class TeacherWeighting(nn.Module, metaclass=ABCMeta):
     """Maps a :class:`~mtkd_mm.weightings.TeacherState` to
-    :class:`TeacherWeights`. Called without gradients.
+    :class:`TeacherWeights`.
 
     Class attributes (a weighting may override them per instance):
-        needs_feature_classification (bool): it reads
-            ``state.connected_ce``; the distiller checks at build time that
-            the view can provide it.
+        reads (tuple[str]): the state quantities it reads
+            (``TeacherState.QUANTITIES``); the distiller checks them at
+            build time and the state refuses the others.
+        weights_carry_gradients (bool): False: called under ``no_grad``
+            on detached quantities; True: with gradients, quantities keep
+            their graph (a weighting learned through the student's loss).
         teacher_reduction (str): how the distiller reduces the weighted
             teacher losses, see :func:`weighted_teacher_loss`.
     """
 
-    needs_feature_classification = False
+    reads = ()
+    weights_carry_gradients = False
     teacher_reduction = 'sum'
 
     @abstractmethod
@@ -64,17 +68,12 @@ class TeacherWeighting(nn.Module, metaclass=ABCMeta):
         the pool (raise ``ValueError``) and size what depends on it."""
 
 
-def uniform(batch, num_teachers, like):
-    """(B, K) of 1/K."""
-    return like.new_full((batch, num_teachers), 1.0 / num_teachers)
-
-
 def feature_weights_like_logits(state, logit_weights):
     """Feature weights that follow the logit weights when every teacher has
     logits, else 1/K (feature-only teachers have no logit state)."""
     if len(state.logit_teachers) == state.num_teachers:
         return logit_weights
-    return uniform(state.num_samples, state.num_teachers, logit_weights)
+    return state.uniform(state.num_teachers)
 
 
 def weighted_teacher_loss(weights, losses, reduction='sum'):

@@ -4,7 +4,7 @@ from mmengine.logging import MessageHub
 
 from mtkd_mm.registry import WEIGHTINGS
 
-from .base import TeacherWeighting, TeacherWeights, uniform
+from .base import TeacherWeighting, TeacherWeights
 
 
 def confidence_weights(ce):
@@ -37,7 +37,8 @@ class CAMKD(TeacherWeighting):
             raise ValueError("CAMKD.feature_form must be 'connected' or "
                              f"'uniform', got {feature_form!r}")
         self.feature_form = feature_form
-        self.needs_feature_classification = feature_form == 'connected'
+        self.reads = ('teacher_ce', ) + (
+            ('connected_ce', ) if feature_form == 'connected' else ())
         self.feature_off_iters = feature_off_iters
 
     def setup(self, info):
@@ -56,7 +57,7 @@ class CAMKD(TeacherWeighting):
         if self.feature_form == 'connected':
             feature = confidence_weights(state.connected_ce)
         else:
-            feature = uniform(state.num_samples, state.num_teachers, logit)
+            feature = state.uniform(state.num_teachers)
         iteration = MessageHub.get_current_instance().get_info('iter', 0)
         if iteration < self.feature_off_iters:
             feature = torch.zeros_like(feature)

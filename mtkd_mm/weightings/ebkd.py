@@ -42,6 +42,8 @@ class EBKD(TeacherWeighting):
     gets the weight of equal entropies, 1 − 1/K (normalised: 1/K).
     """
 
+    reads = ('entropy', )
+
     def __init__(self, normalize=False):
         super().__init__()
         self.normalize = normalize
@@ -49,7 +51,7 @@ class EBKD(TeacherWeighting):
 
     def forward(self, state):
         logit = entropy_weights(state.entropy,
-                                self.normalize).to(state.kl.dtype)
+                                self.normalize).to(state.dtype)
         if len(state.logit_teachers) == state.num_teachers:
             feature = logit
         else:

@@ -89,6 +89,9 @@ class MTKDRL(TeacherWeighting):
         baseline_momentum (float): of the REINFORCE running-mean baseline.
     """
 
+    reads = ('kl', 'feature_loss', 'teacher_ce', 'student_ce', 'cosine',
+             'embeddings', 'teacher_summary')
+
     def __init__(self,
                  fusion='average',
                  warmup_epochs=0,

@@ -1,47 +1,102 @@
-"""The per-sample teacher state that weightings read."""
-from functools import cached_property
-
+"""The per-sample teacher state that weightings read, by declaration."""
 import torch
 import torch.nn.functional as F
 
 
+def _detached(value):
+    if isinstance(value, (list, tuple)):
+        return [v.detach() for v in value]
+    return value.detach()
+
+
+def quantity(compute):
+    """A state quantity: computed on first read only, then kept; a
+    weighting may read it only if it declares it in ``reads``."""
+    name = compute.__name__
+
+    def read(self):
+        if self.reads is not None and name not in self.reads:
+            raise AttributeError(
+                f'{self.reader} reads state.{name} but does not declare it '
+                f'in its reads {tuple(self.reads)}')
+        self._read.add(name)
+        if name not in self._values:
+            value = compute(self)
+            self._values[name] = (value if self.keep_gradients else
+                                  _detached(value))
+        return self._values[name]
+
+    read.__doc__ = compute.__doc__
+    return property(read)
+
+
 class TeacherState:
-    """Per-sample, per-teacher quantities of one iteration, all detached.
+    """Per-sample, per-teacher quantities of one iteration.
 
-    Cheap ones are given; the others are computed on first access only, so
-    a weighting pays for what it reads and nothing is computed twice.
-    K counts all teachers, K_l those with logits (``logit_teachers``).
+    A weighting declares the quantities it reads (``reads``); the state
+    computes those on first read, once, and refuses the others, so a
+    weighting pays for what it reads and nothing is computed twice. They
+    are detached unless ``keep_gradients``. K counts all teachers, K_l
+    those with logits (``logit_teachers``). ``names``, ``logit_teachers``,
+    ``points``, ``num_samples``, ``num_teachers``, ``dtype`` and
+    :meth:`uniform` need no declaration.
 
-    Attributes:
-        kl (Tensor): (B, K_l) per-sample KL (T²-scaled) to each teacher.
+    Args:
+        names (list[str]): the K teachers.
+        logit_teachers (list[int]): the indices of those with logits.
+        points (Points): the batch's points.
+        student (ModelRecord): the student's record (logits with graph).
+        teachers (list[ModelRecord]): each teacher's record.
+        kl (Tensor): (B, K_l) per-sample logit loss, with its graph.
         feature_loss (Tensor): (B, K) per-sample feature loss.
-        teacher_ce (Tensor): (B, K_l) per-sample CE of each teacher.
-        student_ce (Tensor): (B,) per-sample CE of the student.
-        entropy (Tensor): (B, K_l) per-sample mean entropy of σ(z_t) (T=1).
-        teacher_probs (Tensor): (B, K_l, C) per-sample mean of σ(z_t).
-        embeddings (list[Tensor]): K teacher embeddings, (B, D_k) each.
-        connected_ce (Tensor): (B, K) CE of the teachers' heads on the
-            connected student features (CA-MKD feature weights).
-        teacher_summary (Tensor): (B, K_l, C) logits (classification) or
-            mean class probabilities (detection, segmentation).
-        cosine (Tensor): (B, K) cosine of the pooled connected student
-            feature and each teacher's embedding (MTKD-RL).
-        kd_grads (Tensor): (K_l, C) gradient of each teacher's mean KD
-            loss w.r.t. the student logits (P, C), averaged over the P
-            points: samples, RoIs or pixels (AEKD).
+        connected (dict, optional): teacher name → connected student
+            feature levels (``cosine``, ``connected_ce``).
+        view (TaskView, optional) and teacher_models (list[nn.Module],
+            optional): to classify connected features (``connected_ce``).
+        given (dict, optional): precomputed values of quantities.
+        reads (iterable[str], optional): the quantities that may be read;
+            None: all (for tests).
+        reader (str): who reads, for the error message.
+        keep_gradients (bool): whether quantities keep their graph.
     """
 
+    QUANTITIES = ('kl', 'feature_loss', 'teacher_ce', 'student_ce',
+                  'entropy', 'teacher_summary', 'embeddings', 'connected_ce',
+                  'cosine', 'kd_grads')
+
     def __init__(self, names, logit_teachers, points, student, teachers, kl,
-                 feature_loss, lazy, summary_uses_probabilities=True):
+                 feature_loss, connected=None, view=None,
+                 teacher_models=None, given=None, reads=None,
+                 reader='weighting', keep_gradients=False):
         self.names = names
         self.logit_teachers = logit_teachers
         self.points = points
         self.student = student
         self.teachers = teachers
-        self.kl = kl.detach()
-        self.feature_loss = feature_loss.detach()
-        self._lazy = lazy
-        self.summary_uses_probabilities = summary_uses_probabilities
+        self._kl = kl
+        self._feature_loss = feature_loss
+        self._connected = connected
+        self._view = view
+        self._teacher_models = teacher_models
+        self.summary_uses_probabilities = (
+            view.summary_uses_probabilities if view is not None else True)
+        self.reads = None if reads is None else frozenset(reads)
+        self.reader = reader
+        self.keep_gradients = keep_gradients
+        self._values, self._read = {}, set()
+        for name, value in (given or {}).items():
+            self.provide(name, value)
+
+    def provide(self, name, value):
+        """Set quantity ``name`` to a value computed elsewhere."""
+        if name not in self.QUANTITIES:
+            raise KeyError(f'unknown state quantity {name!r}')
+        self._values[name] = value
+
+    @property
+    def was_read(self):
+        """The quantities read so far."""
+        return set(self._read)
 
     @property
     def num_samples(self):
@@ -51,21 +106,43 @@ class TeacherState:
     def num_teachers(self):
         return len(self.names)
 
+    @property
+    def dtype(self):
+        return self._kl.dtype
+
+    def uniform(self, num_teachers):
+        """(B, num_teachers) of 1/num_teachers."""
+        return self._feature_loss.new_full(
+            (self.num_samples, num_teachers), 1.0 / num_teachers)
+
     def _logit_records(self):
         return [self.teachers[k] for k in self.logit_teachers]
 
-    @cached_property
+    @quantity
+    def kl(self):
+        """(B, K_l) per-sample KL (T²-scaled) to each teacher."""
+        return self._kl
+
+    @quantity
+    def feature_loss(self):
+        """(B, K) per-sample feature loss."""
+        return self._feature_loss
+
+    @quantity
     def teacher_ce(self):
+        """(B, K_l) per-sample CE of each teacher."""
         return torch.stack([
             self.points.cross_entropy(r.logits) for r in self._logit_records()
         ], dim=1)
 
-    @cached_property
+    @quantity
     def student_ce(self):
+        """(B,) per-sample CE of the student."""
         return self.points.cross_entropy(self.student.logits.detach())
 
-    @cached_property
+    @quantity
     def entropy(self):
+        """(B, K_l) per-sample mean entropy of softmax(z_t) (T = 1)."""
         per_teacher = []
         for record in self._logit_records():
             # float64: confident teachers have entropies far below 1e-7
@@ -74,34 +151,61 @@ class TeacherState:
             per_teacher.append(self.points.mean_per_sample(h))
         return torch.stack(per_teacher, dim=1).to(record.logits.dtype)
 
-    @cached_property
-    def teacher_probs(self):
-        return torch.stack([
-            self.points.mean_per_sample(F.softmax(r.logits, dim=1))
-            for r in self._logit_records()
-        ], dim=1)
-
-    @property
+    @quantity
     def teacher_summary(self):
         """(B, K_l, C): what the MTKD-RL state calls a teacher's logits: the
         logits themselves when points are samples, else the mean class
-        probabilities over the sample's points."""
+        probabilities softmax(z_t) over the sample's points."""
         if self.summary_uses_probabilities:
-            return self.teacher_probs
+            return torch.stack([
+                self.points.mean_per_sample(F.softmax(r.logits, dim=1))
+                for r in self._logit_records()
+            ], dim=1)
         return torch.stack([r.logits for r in self._logit_records()], dim=1)
 
-    @cached_property
-    def cosine(self):
-        return self._lazy['cosine']().detach()
-
-    @property
+    @quantity
     def embeddings(self):
+        """K teacher embeddings, (B, D_k) each."""
         return [r.embedding for r in self.teachers]
 
-    @cached_property
-    def connected_ce(self):
-        return self._lazy['connected_ce']().detach()
+    @quantity
+    def cosine(self):
+        """(B, K) cosine of the pooled connected student feature (global
+        average pool, averaged over levels) and each teacher's embedding
+        (MTKD-RL)."""
+        return torch.stack([
+            F.cosine_similarity(
+                torch.stack([c.detach().mean(dim=(2, 3))
+                             for c in self._connected[name]]).mean(dim=0),
+                record.embedding, dim=1)
+            for name, record in zip(self.names, self.teachers)
+        ], dim=1)
 
-    @cached_property
+    @quantity
+    def connected_ce(self):
+        """(B, K) CE of each teacher's head on its connected student
+        features (CA-MKD feature weights)."""
+        with torch.no_grad():
+            return torch.stack([
+                self.points.cross_entropy(
+                    self._view.classify_features(
+                        model, record,
+                        [c.detach() for c in self._connected[name]],
+                        self.points))
+                for name, model, record in zip(
+                    self.names, self._teacher_models, self.teachers)
+            ], dim=1)
+
+    @quantity
     def kd_grads(self):
-        return self._lazy['kd_grads']().detach()
+        """(K_l, C): the gradient of each teacher's mean KD loss
+        ``kl[:, k].mean()`` w.r.t. the student logits (P, C), averaged over
+        the P points (samples, RoIs or pixels), as the AEKD reference does.
+        Computed with gradients enabled whatever the caller's mode."""
+        with torch.enable_grad():
+            return torch.stack([
+                torch.autograd.grad(
+                    self._kl[:, k].mean(), self.student.logits,
+                    retain_graph=True)[0].mean(dim=0)
+                for k in range(self._kl.shape[1])
+            ])
