@@ -51,6 +51,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
+import mtkd_mm  # noqa: F401  (quiets pkg_resources' notice before mmengine)
+from mmengine.config import Config
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from print_metric import last_value  # noqa: E402
 from seeded_runs import (REPO, Progress, save_initial_weights,  # noqa: E402
@@ -220,7 +223,6 @@ def finished_run(run_dir, config):
 
 def resolved_digest(path):
     """Changes when the config at ``path`` or anything it inherits does."""
-    from mmengine.config import Config
     text = Config.fromfile(str(path)).pretty_text
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
