@@ -104,8 +104,8 @@ def test_average_fusion_formula():
     torch.testing.assert_close(weights.feature, expected_feat)
     for w in (weights.logit, weights.feature):
         torch.testing.assert_close(w.sum(dim=1), torch.ones(5))
-    torch.testing.assert_close(weights.agent[0], a_logit)
-    torch.testing.assert_close(weights.agent[1], a_feat)
+    torch.testing.assert_close(weights.extras['agent_logit'], a_logit)
+    torch.testing.assert_close(weights.extras['agent_feature'], a_feat)
 
 
 def test_dynamic_fusion_formula():
@@ -137,7 +137,7 @@ def test_warmup_weights_are_one_and_experience_is_stored(
     weights = weighting(state)
     assert torch.equal(weights.logit, torch.ones(5, 3))
     assert torch.equal(weights.feature, torch.ones(5, 3))
-    assert weights.agent is None
+    assert weights.extras is None
     observation, reward, _ = weighting.experience.entries[-1]
     torch.testing.assert_close(observation, agent_state(state))
     raw = -(reference_ce(state.student.logits, state.points.labels) +
@@ -145,7 +145,7 @@ def test_warmup_weights_are_one_and_experience_is_stored(
     z = (raw - raw.mean()) / raw.std()
     torch.testing.assert_close(reward, z.clamp(0, 1))
     after_warmup.update_info(info, value + 1)
-    assert weighting(state).agent is not None
+    assert weighting(state).extras is not None
 
 
 def test_reward_standardised_and_clamped():

@@ -1,6 +1,6 @@
 """The weighting contract: per-sample teacher state → per-sample weights."""
 from abc import ABCMeta, abstractmethod
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional
 
 import torch.nn as nn
 from torch import Tensor
@@ -12,12 +12,14 @@ class TeacherWeights(NamedTuple):
     Attributes:
         logit (Tensor): (B, K_l) over the teachers with logits.
         feature (Tensor): (B, K) over all teachers.
-        agent (tuple[Tensor], optional): a learned weighting's own logit and
-            feature actions before any fusion, (B, K) each; for analysis.
+        extras (dict, optional): other per-sample weights a weighting
+            reports for analysis, by name, (B, K_l) or (B, K) each (e.g.
+            MTKD-RL's agent actions before fusion); logged per domain by
+            ``TeacherWeightsByDomainHook``, never applied.
     """
     logit: Tensor
     feature: Tensor
-    agent: Optional[Tuple[Tensor, Tensor]] = None
+    extras: Optional[dict] = None
 
 
 class PoolInfo(NamedTuple):

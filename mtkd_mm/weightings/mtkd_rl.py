@@ -199,7 +199,9 @@ class MTKDRL(TeacherWeighting):
         if self.training:
             self.experience.add(observation, standardised_reward(reward),
                                 extras)
-        return TeacherWeights(logit, feature, agent=agent_actions)
+        extras = None if agent_actions is None else dict(
+            agent_logit=agent_actions[0], agent_feature=agent_actions[1])
+        return TeacherWeights(logit, feature, extras=extras)
 
     def _dirichlet(self, actions):
         return torch.distributions.Dirichlet(

@@ -36,7 +36,9 @@ def test_means_per_domain_and_agent_actions(runner, tmp_path):
     ignored = TeacherWeights(torch.zeros(3, 2), torch.zeros(3, 2))
     feed(hook, runner, ignored, ['clean', 'dark', 'clean'])  # before start
     runner.iter = 1
-    feed(hook, runner, TeacherWeights(logit, 1 - logit, (agent, agent)),
+    feed(hook, runner,
+         TeacherWeights(logit, 1 - logit,
+                        dict(agent_logit=agent, agent_feature=agent)),
          ['clean', 'dark', 'clean'])
     feed(hook, runner, TeacherWeights(logit[:1], 1 - logit[:1]), ['dark'])
     hook.after_train(runner)

@@ -21,9 +21,9 @@ class TeacherWeightsByDomainHook(Hook):
     the weights the weighting returns are summed per domain and teacher;
     at the end of training rank 0 writes ``{domain: {'logit': {teacher:
     mean}, 'feature': {...}, 'samples': n}}`` to ``WORK_DIR/out_file``,
-    plus ``'agent_logit'`` and ``'agent_feature'``, the agent's own actions
-    before fusion, for a weighting that has an agent (MTKD-RL). Only one
-    batch of weights is held at a time.
+    plus the weighting's ``extras`` by their names (MTKD-RL:
+    ``'agent_logit'`` and ``'agent_feature'``, the agent's own actions
+    before fusion). Only one batch of weights is held at a time.
     """
 
     priority = 'LOW'
@@ -54,9 +54,10 @@ class TeacherWeightsByDomainHook(Hook):
             return
         kinds = [('logit', self.logit_names, weights.logit),
                  ('feature', self.names, weights.feature)]
-        if weights.agent is not None:
-            kinds += [('agent_logit', self.logit_names, weights.agent[0]),
-                      ('agent_feature', self.names, weights.agent[1])]
+        for kind, w in (weights.extras or {}).items():
+            names = (self.names if w.shape[1] == len(self.names) else
+                     self.logit_names)
+            kinds.append((kind, names, w))
         for i, sample in enumerate(data_batch['data_samples']):
             domain = Path(sample.img_path).parts[-self.domain_depth]
             for kind, names, w in kinds:
