@@ -9,8 +9,9 @@ import torch
 import mtkd_mm  # noqa: F401  registers the mtkd_mm modules, safe checkpoints
 from mtkd_mm.engine.launch import (ToolArgumentParser, ToolError,
                                    add_common_args, build_runner,
-                                   check_checkpoint, load_config, run_loop,
-                                   run_tool, set_work_dir, setup_launcher)
+                                   check_checkpoint, check_learners,
+                                   load_config, run_loop, run_tool,
+                                   set_work_dir, setup_launcher)
 
 
 def parse_args(argv=None):
@@ -63,6 +64,7 @@ def main():
     apply_args(cfg, args)
     setup_launcher(cfg, args.launcher, args.local_rank)
     runner = build_runner(cfg)
+    check_learners(runner)
     run_loop(cfg, runner.train)
 
 

@@ -14,6 +14,7 @@ import sys
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import DictAction
+from mmengine.model import is_model_wrapper
 
 from mtkd_mm.checkpoint_safety import why_unloadable
 from mtkd_mm.config_refs import read_config
@@ -170,6 +171,20 @@ def setup_launcher(cfg, launcher, local_rank):
         find_unused_parameters=cfg.get('find_unused_parameters', False))
     wrapper['type'] = 'mtkd_mm.CPUDistributedDataParallel'
     cfg.model_wrapper_cfg = wrapper
+
+
+def check_learners(runner):
+    """A weighting that learns in a hook (``updated_by``) needs that hook
+    among the runner's: without it, it would never learn, silently."""
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    needed = getattr(getattr(model, 'weighting', None), 'updated_by', None)
+    if needed and not any(type(h).__name__ == needed for h in runner.hooks):
+        name = type(model.weighting).__name__
+        raise ToolError(
+            f'model.weighting {name} learns only through {needed}, which '
+            f"the config lacks: add custom_hooks = [dict(type='mtkd_mm."
+            f"{needed}')] (see configs/mtkd_rl/)")
 
 
 def build_runner(cfg):

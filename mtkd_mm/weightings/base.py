@@ -55,11 +55,14 @@ class TeacherWeighting(nn.Module, metaclass=ABCMeta):
             their graph (a weighting learned through the student's loss).
         teacher_reduction (str): how the distiller reduces the weighted
             teacher losses, see :func:`weighted_teacher_loss`.
+        updated_by (str, optional): the hook type that trains it;
+            ``tools/train.py`` refuses a config without that hook.
     """
 
     reads = ()
     weights_carry_gradients = False
     teacher_reduction = 'sum'
+    updated_by = None
 
     @abstractmethod
     def forward(self, state):

@@ -91,6 +91,7 @@ class MTKDRL(TeacherWeighting):
 
     reads = ('kl', 'feature_loss', 'teacher_ce', 'student_ce', 'cosine',
              'embeddings', 'teacher_summary')
+    updated_by = 'MTKDRLAgentHook'
 
     def __init__(self,
                  fusion='average',

@@ -268,3 +268,14 @@ def test_missing_dataset_file_named_with_its_root(tool, tmp_path,
     assert code == 2
     assert_one_line_error(err, 'a data file is missing', str(root),
                           'train_dataloader.dataset.data_root')
+
+
+def test_learned_weighting_without_its_hook(tool, tmp_path, teachers):
+    config = REPO / 'configs' / 'mtkd_rl' / 'resnet18_narrow_shapes.py'
+    code, err = tool('train', config, '--work-dir', tmp_path / 'work',
+                     '--cfg-options', 'custom_hooks=[]',
+                     f"model.teachers.0.checkpoint={teachers['cls']}",
+                     f"model.teachers.1.checkpoint={teachers['cls']}")
+    assert code == 2
+    assert_one_line_error(err, 'model.weighting MTKDRL learns only through '
+                          'MTKDRLAgentHook, which the config lacks')
