@@ -96,15 +96,9 @@ TASKS = {
             'r18': 'segmentation_teacher_r18.py'},
         student='segmentation_student.py',
         distill='segmentation_distill.py'),
-    'segmentation_unlabelled': Task(
-        metric='mIoU',
-        teachers={
-            'r34': 'segmentation_teacher_r34.py',
-            'r18': 'segmentation_teacher_r18.py'},
-        student='segmentation_student.py',
-        distill='segmentation_unlabelled_distill.py',
-        family='segmentation'),
 }
+TASKS['segmentation_unlabelled'] = TASKS['segmentation']._replace(
+    distill='segmentation_unlabelled_distill.py', family='segmentation')
 
 MTKD_RL_HOOK = "dict(type='mtkd_mm.MTKDRLAgentHook', update_interval=20)"
 # method -> (weighting arguments, custom hooks) as config text; None: plain
