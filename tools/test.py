@@ -9,8 +9,9 @@ import os.path as osp
 import mtkd_mm  # noqa: F401  registers the mtkd_mm modules, safe checkpoints
 from mtkd_mm.engine.launch import (ToolArgumentParser, ToolError,
                                    add_common_args, build_runner,
-                                   check_checkpoint, load_config, run_loop,
-                                   run_tool, set_work_dir, setup_launcher)
+                                   check_checkpoint, finish_distributed,
+                                   load_config, run_loop, run_tool,
+                                   set_work_dir, setup_launcher)
 
 
 def parse_args(argv=None):
@@ -74,6 +75,7 @@ def main():
     setup_launcher(cfg, args.launcher, args.local_rank)
     runner = build_runner(cfg)
     run_loop(cfg, runner.test)
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -10,8 +10,9 @@ import mtkd_mm  # noqa: F401  registers the mtkd_mm modules, safe checkpoints
 from mtkd_mm.engine.launch import (ToolArgumentParser, ToolError,
                                    add_common_args, build_runner,
                                    check_checkpoint, check_learners,
-                                   load_config, run_loop, run_tool,
-                                   set_work_dir, setup_launcher)
+                                   finish_distributed, load_config,
+                                   run_loop, run_tool, set_work_dir,
+                                   setup_launcher)
 
 
 def parse_args(argv=None):
@@ -66,6 +67,7 @@ def main():
     runner = build_runner(cfg)
     check_learners(runner)
     run_loop(cfg, runner.train)
+    finish_distributed()
 
 
 if __name__ == '__main__':

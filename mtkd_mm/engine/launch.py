@@ -173,6 +173,16 @@ def setup_launcher(cfg, launcher, local_rank):
     cfg.model_wrapper_cfg = wrapper
 
 
+def finish_distributed():
+    """End a multi-process run together: wait for every rank, then destroy
+    the process group, so that no rank tears down its communication
+    threads at interpreter exit while another still uses them (seen as
+    ``terminate called without an active exception`` on a gloo rank)."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def check_learners(runner):
     """A weighting that learns in a hook (``updated_by``) needs that hook
     among the runner's: without it, it would never learn, silently."""
