@@ -119,7 +119,8 @@ def load_config(path, cfg_options):
 
 
 def check_checkpoint(path, option):
-    """Fail with one line unless ``path`` is a readable torch checkpoint.
+    """Fail with one line unless ``path`` is a readable torch checkpoint;
+    return it.
 
     The file is opened memory-mapped with ``weights_only=True``, so a large
     checkpoint is not read twice and a malicious one runs no code.
@@ -130,7 +131,8 @@ def check_checkpoint(path, option):
     if not osp.isfile(path):
         raise ToolError(f"{option}: checkpoint '{path}' does not exist")
     try:
-        torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+        return torch.load(path, map_location='cpu', weights_only=True,
+                          mmap=True)
     except Exception as error:
         raise ToolError(
             f"{option}: checkpoint '{path}' cannot be loaded: "

@@ -1,8 +1,10 @@
 """The temperature contract: T of the logit loss, per point."""
+from abc import ABCMeta, abstractmethod
+
 import torch.nn as nn
 
 
-class DistillationTemperature(nn.Module):
+class DistillationTemperature(nn.Module, metaclass=ABCMeta):
     """Gives the distiller T for each point of a batch.
 
     ``forward(points, student, teachers)`` returns a float (one T for the
@@ -13,5 +15,6 @@ class DistillationTemperature(nn.Module):
     weighting.
     """
 
+    @abstractmethod
     def forward(self, points, student, teachers):
-        raise NotImplementedError
+        """float, or (P,) one T per point."""

@@ -42,6 +42,7 @@ Every run's config is written beside its logs, so one run is repeated with
 ``python tools/train.py WORK_DIR/<task>/seed<S>/<method>/config.py``.
 """
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -215,6 +216,7 @@ def finished_run(run_dir, config):
     return None
 
 
+@functools.lru_cache(maxsize=None)
 def resolved_digest(path):
     """Changes when the config at ``path`` or anything it inherits does."""
     text = Config.fromfile(str(path)).pretty_text

@@ -18,8 +18,7 @@ PREFIX = 'student.'
 def export_student(src, dst):
     """Write the student part of checkpoint ``src`` to ``dst``; return the
     number of tensors written."""
-    check_checkpoint(src, 'src')
-    checkpoint = torch.load(src, map_location='cpu', weights_only=True)
+    checkpoint = check_checkpoint(src, 'src')
     state = checkpoint.get('state_dict', checkpoint)
     student = {k[len(PREFIX):]: v for k, v in state.items()
                if k.startswith(PREFIX)}
