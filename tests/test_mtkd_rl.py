@@ -2,7 +2,9 @@
 import pytest
 import torch
 from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
 
+from mtkd_mm.learning import replay
 from mtkd_mm.weightings import MTKDRL, PoolInfo
 from mtkd_mm.weightings.mtkd_rl import (agent_state, standardised_reward,
                                         surrogate_loss)
@@ -45,6 +47,13 @@ def build(num_teachers=3, **kwargs):
         logit_dim=NUM_CLASSES,
         feature_loss_weight=5.0))
     return weighting
+
+
+def update(weighting, entries, reduce_gradients=None):
+    """Replay ``entries`` with the optimiser of the weighting's config (as
+    LearnerUpdateHook does); the number of steps."""
+    optim = build_optim_wrapper(weighting, weighting.optim_wrapper_cfg)
+    return len(replay(weighting, optim, entries, reduce_gradients))
 
 
 def test_state_layout_and_dimension():
@@ -138,8 +147,9 @@ def test_warmup_weights_are_one_and_experience_is_stored(
     assert torch.equal(weights.logit, torch.ones(5, 3))
     assert torch.equal(weights.feature, torch.ones(5, 3))
     assert weights.extras is None
-    observation, reward, _ = weighting.experience.entries[-1]
-    torch.testing.assert_close(observation, agent_state(state))
+    entry = weighting.experience.entries[-1]
+    reward = entry['reward']
+    torch.testing.assert_close(entry['observation'], agent_state(state))
     raw = -(reference_ce(state.student.logits, state.points.labels) +
             state.kl.sum(dim=1) + 5.0 * state.feature_loss.sum(dim=1))
     z = (raw - raw.mean()) / raw.std()
@@ -164,8 +174,8 @@ def test_stored_reward_is_the_formula():
     raw = -(state.student_ce + (weights.logit * state.kl).sum(1) +
             5.0 * (weights.feature * state.feature_loss).sum(1))
     stored = weighting.experience.entries[-1]
-    torch.testing.assert_close(stored[0], agent_state(state))
-    torch.testing.assert_close(stored[1], standardised_reward(raw))
+    torch.testing.assert_close(stored['observation'], agent_state(state))
+    torch.testing.assert_close(stored['reward'], standardised_reward(raw))
 
 
 def test_surrogate_loss_formula():
@@ -232,11 +242,11 @@ def test_surrogate_update_trains_the_fused_weights():
     weighting = build(3).train()
     before = dict(weighting.agent.state_dict())
     weighting(state)
-    observation, reward, _ = weighting.experience.entries[-1]
-    assert reward.sum() > 0
-    expected = reference_sgd_steps(
-        before, [[loss_arguments(state, observation, reward)]])
-    assert weighting.update(weighting.experience.drain()) == 1
+    entry = weighting.experience.entries[-1]
+    assert entry['reward'].sum() > 0
+    expected = reference_sgd_steps(before, [[
+        loss_arguments(state, entry['observation'], entry['reward'])]])
+    assert update(weighting, weighting.experience.drain()) == 1
     for name, value in weighting.agent.state_dict().items():
         torch.testing.assert_close(value, expected[name], rtol=1e-6,
                                    atol=1e-7)
@@ -247,12 +257,13 @@ def test_update_changes_agent_and_zero_reward_is_a_no_op():
     weighting = build(3).train()
     weighting(state)
     before = {k: v.clone() for k, v in weighting.agent.state_dict().items()}
-    obs, reward, extras = weighting.experience.entries[-1]
-    assert weighting.update([(obs, torch.zeros_like(reward), extras)]) == 1
+    entry = weighting.experience.entries[-1]
+    assert update(weighting,
+                  [dict(entry, reward=torch.zeros_like(entry['reward']))]) == 1
     for k, v in weighting.agent.state_dict().items():
         assert torch.equal(v, before[k]), k
     # the stored batch, nonzero rewards
-    assert weighting.update(weighting.experience.drain()) == 1
+    assert update(weighting, weighting.experience.drain()) == 1
     assert len(weighting.experience) == 0
     changed = [k for k, v in weighting.agent.state_dict().items()
                if not torch.equal(v, before[k])]
@@ -263,8 +274,9 @@ def test_reinforce_log_probability_and_baseline():
     state = with_cosine(classification_state(num_teachers=3))
     weighting = build(3, policy='reinforce', concentration=10.0).train()
     weighting(state)
-    obs, reward, extras = weighting.experience.entries[-1]
-    sampled = extras['sampled']
+    entry = weighting.experience.entries[-1]
+    obs, reward, sampled = entry['observation'], entry['reward'], entry[
+        'sampled']
     assert sampled.shape == (2, 5, 3)
     torch.testing.assert_close(sampled.sum(dim=2), torch.ones(2, 5))
     a_logit, a_feat = weighting.agent(obs)
@@ -273,8 +285,8 @@ def test_reinforce_log_probability_and_baseline():
         for a, s in zip((a_logit, a_feat), sampled))
     expected = -((reward - 0.0) * log_prob).mean()
     torch.testing.assert_close(
-        weighting.update_loss(obs, reward, extras), expected)
-    weighting.update(weighting.experience.drain())
+        weighting.update_loss(entry), expected)
+    update(weighting, weighting.experience.drain())
     torch.testing.assert_close(weighting.baseline, 0.1 * reward.mean())
 
 
@@ -305,10 +317,10 @@ def _replay_on_rank(rank, world_size, init_file, out_dir):
     for state in states:
         weighting(state)
     batches = weighting.experience.drain()
-    torch.save([loss_arguments(s, obs, reward)
-                for s, (obs, reward, _) in zip(states, batches)],
+    torch.save([loss_arguments(s, e['observation'], e['reward'])
+                for s, e in zip(states, batches)],
                f'{out_dir}/batches{rank}.pt')
-    steps = weighting.update(batches, partial(all_reduce_params, op='mean'))
+    steps = update(weighting, batches, partial(all_reduce_params, op='mean'))
     torch.save((steps, weighting.agent.state_dict()),
                f'{out_dir}/agent{rank}.pt')
     torch.distributed.destroy_process_group()

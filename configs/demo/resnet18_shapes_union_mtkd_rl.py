@@ -2,11 +2,10 @@
 # iterations, an agent update every 20 iterations.
 _base_ = './resnet18_shapes_union_aver.py'
 
-model = dict(weighting=dict(type='MTKDRL', warmup_iters=20))
+model = dict(
+    weighting=dict(type='MTKDRL', warmup_iters=20, update_interval=20))
 custom_hooks = [
     dict(type='mtkd_mm.TeacherEvalHook'),
     dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
-    dict(
-        type='mtkd_mm.MTKDRLAgentHook',
-        update_interval=20),
+    dict(type='mtkd_mm.LearnerUpdateHook'),
 ]

@@ -6,15 +6,18 @@
 # epoch with all weights 1 whose experience the agent learns from.
 # Ours: the schedule is iteration-based (mmseg's), so the warm-up is the
 # iterations of one epoch and the agent updates every 1000 iterations
-# instead of after every 1000th batch of an epoch; "sample" = image; KL and CE are pixel means over the decode head's
-# logits (CE ignores label 255), the state's logits the spatial mean of the
-# class probabilities, the embedding the pooled last backbone stage, the
-# feature loss on the last backbone stage after the connector.
+# instead of after every 1000th batch of an epoch; "sample" = image; KL and
+# CE are pixel means over the decode head's logits (CE ignores label 255),
+# the state's logits the spatial mean of the class probabilities, the
+# embedding the pooled last backbone stage, the feature loss on the last
+# backbone stage after the connector.
 _base_ = '../_base_/distill/cityscapes_deeplabv3_r18.py'
 
 model = dict(
-    weighting=dict(type='MTKDRL', warmup_iters=372),  # one epoch at bs 8
+    weighting=dict(
+        type='MTKDRL', warmup_iters=372,  # one epoch at bs 8
+        update_interval=1000),
     temperature=4.0,
     logit_loss_weight=1.0,
     feature_loss_weight=5.0)
-custom_hooks = [dict(type='mtkd_mm.MTKDRLAgentHook', update_interval=1000)]
+custom_hooks = [dict(type='mtkd_mm.LearnerUpdateHook')]

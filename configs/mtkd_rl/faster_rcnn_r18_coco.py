@@ -15,8 +15,8 @@
 _base_ = '../_base_/distill/coco_faster-rcnn_r18.py'
 
 model = dict(
-    weighting=dict(type='MTKDRL', warmup_epochs=1),
+    weighting=dict(type='MTKDRL', warmup_epochs=1, update_interval=1000),
     temperature=4.0,
     logit_loss_weight=1.0,
     feature_loss_weight=5.0)
-custom_hooks = [dict(type='mtkd_mm.MTKDRLAgentHook', update_interval=1000)]
+custom_hooks = [dict(type='mtkd_mm.LearnerUpdateHook')]

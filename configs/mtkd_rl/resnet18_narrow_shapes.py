@@ -3,9 +3,6 @@
 # 200-iteration schedule is short).
 _base_ = '../_base_/distill/shapes_resnet18.py'
 
-model = dict(weighting=dict(type='MTKDRL', warmup_iters=20))
-custom_hooks = [
-    dict(
-        type='mtkd_mm.MTKDRLAgentHook',
-        update_interval=20)
-]
+model = dict(
+    weighting=dict(type='MTKDRL', warmup_iters=20, update_interval=20))
+custom_hooks = [dict(type='mtkd_mm.LearnerUpdateHook')]

@@ -4,6 +4,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
+from mtkd_mm.learning import Learner
 from mtkd_mm.registry import MODELS, TEMPERATURES, WEIGHTINGS
 from mtkd_mm.temperatures import FixedTemperature
 from mtkd_mm.views import BuildError, view_for
@@ -121,16 +122,25 @@ class MultiTeacherDistiller(BaseModel):
         self.connectors, self.pool_info = self._build_connectors(
             connector, probe_size)
         self.weighting = self.build_weighting(weighting)
-        # The weighting learns in its own hook: DDP must not wait for its
+        # Learners learn in LearnerUpdateHook: DDP must not wait for their
         # gradients in the student's backward pass.
         self._ddp_params_and_buffers_to_ignore = [
-            f'weighting.{name}' for name, _ in self.weighting.state_dict(
-                keep_vars=True).items()
+            f'{part}.{name}' for part, learner in self.learners().items()
+            for name in learner.state_dict(keep_vars=True)
         ]
 
     @property
     def teacher_names(self):
         return self.teachers.names
+
+    def learners(self):
+        """The parts that learn during distillation, by attribute name:
+        ``{'weighting': MTKDRL(...)}``, see :class:`~mtkd_mm.learning.Learner`.
+        """
+        return {
+            name: part for name, part in self.named_children()
+            if isinstance(part, Learner)
+        }
 
     def _check_teachers(self):
         """Indices of the teachers with logits; raise on a class mismatch."""

@@ -1,10 +1,10 @@
 from .cpu_ddp import CPUDistributedDataParallel
-from .hooks import (MTKDRLAgentHook, RankConsistencyHook, TeacherEvalHook,
+from .hooks import (LearnerUpdateHook, RankConsistencyHook, TeacherEvalHook,
                     TeacherWeightsByDomainHook)
 from .optim_constructor import DistillerOptimWrapperConstructor
 
 __all__ = [
     'CPUDistributedDataParallel', 'DistillerOptimWrapperConstructor',
-    'MTKDRLAgentHook', 'RankConsistencyHook', 'TeacherEvalHook',
+    'LearnerUpdateHook', 'RankConsistencyHook', 'TeacherEvalHook',
     'TeacherWeightsByDomainHook'
 ]

@@ -186,17 +186,20 @@ def finish_distributed():
 
 
 def check_learners(runner):
-    """A weighting that learns in a hook (``updated_by``) needs that hook
-    among the runner's: without it, it would never learn, silently."""
+    """A distiller with learners (the MTKD-RL agent, …) needs the
+    ``LearnerUpdateHook`` among the runner's: without it they would never
+    learn, silently."""
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
-    needed = getattr(getattr(model, 'weighting', None), 'updated_by', None)
-    if needed and not any(type(h).__name__ == needed for h in runner.hooks):
-        name = type(model.weighting).__name__
+    learners = getattr(model, 'learners', dict)()
+    if learners and not any(
+            type(h).__name__ == 'LearnerUpdateHook' for h in runner.hooks):
+        parts = ', '.join(f'model.{name} ({type(part).__name__})'
+                          for name, part in learners.items())
         raise ToolError(
-            f'model.weighting {name} learns only through {needed}, which '
-            f"the config lacks: add custom_hooks = [dict(type='mtkd_mm."
-            f"{needed}')] (see configs/mtkd_rl/)")
+            f'{parts} learns only through LearnerUpdateHook, which the '
+            "config lacks: add custom_hooks = [dict(type='mtkd_mm."
+            "LearnerUpdateHook')] (see configs/mtkd_rl/)")
 
 
 def build_runner(cfg):

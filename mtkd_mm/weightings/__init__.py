@@ -4,12 +4,11 @@ from .base import (PoolInfo, TeacherWeighting, TeacherWeights,
                    weighted_teacher_loss)
 from .ca_mkd import CAMKD, confidence_weights
 from .ebkd import EBKD
-from .experience import ExperienceBuffer
 from .mtkd_rl import MTKDRL, PolicyNetwork
 from .state import TeacherState
 
 __all__ = [
-    'AEKD', 'AVER', 'CAMKD', 'EBKD', 'ExperienceBuffer', 'MTKDRL',
+    'AEKD', 'AVER', 'CAMKD', 'EBKD', 'MTKDRL',
     'PolicyNetwork', 'PoolInfo', 'TeacherState', 'TeacherWeighting',
     'TeacherWeights', 'confidence_weights', 'min_norm_simplex',
     'weighted_teacher_loss'

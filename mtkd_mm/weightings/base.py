@@ -46,6 +46,9 @@ class TeacherWeighting(nn.Module, metaclass=ABCMeta):
     """Maps a :class:`~mtkd_mm.weightings.TeacherState` to
     :class:`TeacherWeights`.
 
+    A weighting that learns from stored experience is also a
+    :class:`~mtkd_mm.learning.Learner` (e.g. ``MTKDRL``).
+
     Class attributes (a weighting may override them per instance):
         reads (tuple[str]): the state quantities it reads
             (``TeacherState.QUANTITIES``); the distiller checks them at
@@ -55,14 +58,11 @@ class TeacherWeighting(nn.Module, metaclass=ABCMeta):
             their graph (a weighting learned through the student's loss).
         teacher_reduction (str): how the distiller reduces the weighted
             teacher losses, see :func:`weighted_teacher_loss`.
-        updated_by (str, optional): the hook type that trains it;
-            ``tools/train.py`` refuses a config without that hook.
     """
 
     reads = ()
     weights_carry_gradients = False
     teacher_reduction = 'sum'
-    updated_by = None
 
     @abstractmethod
     def forward(self, state):

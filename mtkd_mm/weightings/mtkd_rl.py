@@ -4,11 +4,11 @@ import torch
 import torch.nn as nn
 from mmengine.logging import MessageHub
 
+from mtkd_mm.learning import Learner
 from mtkd_mm.registry import WEIGHTINGS
 
 from .base import TeacherWeighting, TeacherWeights
 from .ca_mkd import confidence_weights
-from .experience import ExperienceBuffer
 
 
 class PolicyNetwork(nn.Module):
@@ -59,15 +59,16 @@ def surrogate_loss(actions, reward):
 
 
 @WEIGHTINGS.register_module()
-class MTKDRL(TeacherWeighting):
+class MTKDRL(Learner, TeacherWeighting):
     """The MTKD-RL agent and its fusion with confidence- and
     divergence-aware weights (ALGORITHMS.md §1).
 
     In the student's step (no gradients) the agent reads each sample's
     state, outputs per-sample teacher weights, and the batch's experience
     (state, standardised reward, fixed weights[, sampled action]) is
-    stored, during the warm-up too (the reference); an
-    :class:`~mtkd_mm.engine.MTKDRLAgentHook` calls :meth:`update`.
+    stored, during the warm-up too (the reference). It is a
+    :class:`~mtkd_mm.learning.Learner`: ``LearnerUpdateHook`` replays the
+    experience every ``update_interval`` batches with :meth:`update_loss`.
 
     Args:
         fusion (str): ``'average'``: w = (a + c + d) / 3 (the reference);
@@ -84,14 +85,16 @@ class MTKDRL(TeacherWeighting):
             mean baseline b; ours).
         concentration (float): Dirichlet concentration scale (reinforce).
         hidden (int): the agent's hidden width.
-        lr (float): SGD learning rate of the agent (no momentum).
+        optim_wrapper (dict): the agent's (and λ's) optimiser (the
+            reference: SGD, lr 0.1, no momentum, constant).
+        update_interval (int): batches between updates (the reference's
+            ``agent_step``: 1000).
         buffer_size (int): most batches of experience kept between updates.
         baseline_momentum (float): of the REINFORCE running-mean baseline.
     """
 
     reads = ('kl', 'feature_loss', 'teacher_ce', 'student_ce', 'cosine',
              'embeddings', 'teacher_summary')
-    updated_by = 'MTKDRLAgentHook'
 
     def __init__(self,
                  fusion='average',
@@ -100,7 +103,9 @@ class MTKDRL(TeacherWeighting):
                  policy='surrogate',
                  concentration=50.0,
                  hidden=128,
-                 lr=0.1,
+                 optim_wrapper=dict(
+                     type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)),
+                 update_interval=1000,
                  buffer_size=1000,
                  baseline_momentum=0.9):
         super().__init__()
@@ -116,9 +121,8 @@ class MTKDRL(TeacherWeighting):
         self.policy = policy
         self.concentration = concentration
         self.hidden = hidden
-        self.lr = lr
         self.baseline_momentum = baseline_momentum
-        self.experience = ExperienceBuffer(buffer_size)
+        self.init_learner(optim_wrapper, update_interval, buffer_size)
         self.register_buffer('baseline', torch.zeros(()))
         if fusion == 'dynamic':
             self.fusion_logits = nn.Parameter(torch.ones(2, 3))
@@ -142,7 +146,6 @@ class MTKDRL(TeacherWeighting):
         state_dim = sum(d + info.logit_dim + 3 for d in info.embedding_dims)
         self.state_dim = state_dim
         self.agent = PolicyNetwork(state_dim, len(info.names), self.hidden)
-        self.optimizer = torch.optim.SGD(self.parameters(), lr=self.lr)
 
     def fusion_weights(self):
         """(2, 3): the λ of logits and features (fixed thirds when
@@ -198,8 +201,8 @@ class MTKDRL(TeacherWeighting):
                    self.feature_loss_weight *
                    (feature * state.feature_loss).sum(dim=1))
         if self.training:
-            self.experience.add(observation, standardised_reward(reward),
-                                extras)
+            self.experience.add(observation=observation,
+                                reward=standardised_reward(reward), **extras)
         extras = None if agent_actions is None else dict(
             agent_logit=agent_actions[0], agent_feature=agent_actions[1])
         return TeacherWeights(logit, feature, extras=extras)
@@ -208,49 +211,28 @@ class MTKDRL(TeacherWeighting):
         return torch.distributions.Dirichlet(
             (actions * self.concentration).clamp(min=1e-3))
 
-    def update_loss(self, observation, reward, extras):
-        """The agent's loss on one stored batch.
+    def update_loss(self, entry):
+        """The agent's loss on one stored entry (``observation`` (B, S),
+        ``reward`` (B,), ``fixed`` (2, 2, B, K)[, ``sampled``]).
 
         surrogate: ``Σ_heads mean R·(−log w)`` on the fused weights w (the
         reference's ``PolicyTrans`` returns them; ``'dynamic'`` also trains
         λ through them);
         reinforce: ``−(R − b)·Σ_heads log π(sampled action | s)``.
         """
-        actions = self.agent(observation)
+        actions = self.agent(entry['observation'])
+        reward = entry['reward']
         if self.policy == 'reinforce':
             log_prob = sum(
                 self._dirichlet(a).log_prob(s)
-                for a, s in zip(actions, extras['sampled']))
+                for a, s in zip(actions, entry['sampled']))
             return -((reward - self.baseline) * log_prob).mean()
         return sum(
             surrogate_loss(w, reward)
-            for w in self.fuse(actions, extras['fixed']))
+            for w in self.fuse(actions, entry['fixed']))
 
-    def update(self, batches, reduce_gradients=None):
-        """Replay ``batches`` of experience, one SGD step each.
-
-        Args:
-            batches (list): (observation, reward, extras) entries, oldest
-                first, e.g. ``self.experience.drain()``.
-            reduce_gradients (callable, optional): called with the list of
-                gradients before each step; under DDP it averages them over
-                ranks in place (the reference wraps its agent in DDP).
-
-        Returns:
-            int: number of batches replayed.
-        """
-        device = self.baseline.device
-        for observation, reward, extras in batches:
-            observation, reward = observation.to(device), reward.to(device)
-            extras = {k: v.to(device) for k, v in extras.items()}
-            self.optimizer.zero_grad()
-            self.update_loss(observation, reward, extras).backward()
-            if reduce_gradients is not None:
-                reduce_gradients([
-                    p.grad for p in self.parameters() if p.grad is not None
-                ])
-            self.optimizer.step()
-            if self.policy == 'reinforce':
-                self.baseline.mul_(self.baseline_momentum).add_(
-                    (1 - self.baseline_momentum) * reward.mean())
-        return len(batches)
+    def after_update_step(self, entry):
+        """Moves the REINFORCE baseline towards the entry's mean reward."""
+        if self.policy == 'reinforce':
+            self.baseline.mul_(self.baseline_momentum).add_(
+                (1 - self.baseline_momentum) * entry['reward'].mean())

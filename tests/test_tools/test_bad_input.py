@@ -277,5 +277,5 @@ def test_learned_weighting_without_its_hook(tool, tmp_path, teachers):
                      f"model.teachers.0.checkpoint={teachers['cls']}",
                      f"model.teachers.1.checkpoint={teachers['cls']}")
     assert code == 2
-    assert_one_line_error(err, 'model.weighting MTKDRL learns only through '
-                          'MTKDRLAgentHook, which the config lacks')
+    assert_one_line_error(err, 'model.weighting (MTKDRL) learns only through '
+                          'LearnerUpdateHook, which the config lacks')

@@ -28,6 +28,7 @@ from mmengine.runner import Runner
 
 import mtkd_mm  # noqa: F401
 from mtkd_mm.engine.launch import CfgOptionsAction, load_config
+from mtkd_mm.learning import Learner, replay
 from mtkd_mm.registry import MODELS
 
 
@@ -99,6 +100,10 @@ def main():
         weightings[name] = weightings.get(name) or distiller.build_weighting(
             dict(type=name))
     timers = {name: ModuleTimer(w) for name, w in weightings.items()}
+    learner_optim = {
+        name: build_optim_wrapper(w, w.optim_wrapper_cfg)
+        for name, w in weightings.items() if isinstance(w, Learner)
+    }
     names = distiller.teacher_names
     times = defaultdict(list)
     update_seconds = defaultdict(float)
@@ -122,9 +127,10 @@ def main():
             distiller.weighting = weighting
             timers[name].take()
             t_distill[name] = timed(lambda: distiller.train_step(batch, optim))
-            if (hasattr(weighting, 'update')
+            if (name in learner_optim
                     and (index + 1) % args.agent_update_interval == 0):
-                t_update = timed(lambda: weighting.update(
+                t_update = timed(lambda: replay(
+                    weighting, learner_optim[name],
                     weighting.experience.drain()))
                 update_seconds[name] += t_update if record else 0.0
             if record:

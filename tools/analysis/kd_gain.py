@@ -101,7 +101,8 @@ TASKS = {
 TASKS['segmentation_unlabelled'] = TASKS['segmentation']._replace(
     distill='segmentation_unlabelled_distill.py', family='segmentation')
 
-MTKD_RL_HOOK = "dict(type='mtkd_mm.MTKDRLAgentHook', update_interval=20)"
+MTKD_RL_HOOK = "dict(type='mtkd_mm.LearnerUpdateHook')"
+MTKD_RL = "type='MTKDRL', warmup_iters=20, update_interval=20"
 # method -> (weighting arguments, custom hooks) as config text; None: plain
 METHODS = {
     'plain': None,
@@ -109,11 +110,9 @@ METHODS = {
     'EBKD': ("type='EBKD'", ''),
     'CA-MKD': ("type='CAMKD'", ''),
     'AEKD': ("type='AEKD'", ''),
-    'MTKD-RL': ("type='MTKDRL', warmup_iters=20", MTKD_RL_HOOK),
-    'MTKD-RL dynamic': ("type='MTKDRL', fusion='dynamic', warmup_iters=20",
-                        MTKD_RL_HOOK),
-    'MTKD-RL REINFORCE': (
-        "type='MTKDRL', policy='reinforce', warmup_iters=20", MTKD_RL_HOOK),
+    'MTKD-RL': (MTKD_RL, MTKD_RL_HOOK),
+    'MTKD-RL dynamic': (f"{MTKD_RL}, fusion='dynamic'", MTKD_RL_HOOK),
+    'MTKD-RL REINFORCE': (f"{MTKD_RL}, policy='reinforce'", MTKD_RL_HOOK),
 }
 
 

@@ -1,9 +1,9 @@
-from .mtkd_rl_agent_hook import MTKDRLAgentHook
+from .learner_update_hook import LearnerUpdateHook
 from .rank_consistency_hook import RankConsistencyHook
 from .teacher_eval_hook import TeacherEvalHook
 from .teacher_weights_by_domain_hook import TeacherWeightsByDomainHook
 
 __all__ = [
-    'MTKDRLAgentHook', 'RankConsistencyHook', 'TeacherEvalHook',
+    'LearnerUpdateHook', 'RankConsistencyHook', 'TeacherEvalHook',
     'TeacherWeightsByDomainHook'
 ]

@@ -1,11 +1,12 @@
-"""A bounded buffer of the MTKD-RL agent's experience."""
+"""A bounded buffer of what a learner stored in the student's steps."""
 from collections import deque
 
 
 class ExperienceBuffer:
-    """Keeps at most ``max_batches`` batches of (observation (B, S),
-    reward (B,), extras) on the CPU; the oldest fall out first, so memory
-    stays bounded whatever the update interval."""
+    """Keeps at most ``max_batches`` entries on the CPU, one per student
+    step; an entry is a dict of detached tensors (e.g. MTKD-RL's
+    ``observation`` (B, S) and ``reward`` (B,)). The oldest fall out first,
+    so memory stays bounded whatever the update interval."""
 
     def __init__(self, max_batches):
         self.entries = deque(maxlen=max_batches)
@@ -13,13 +14,12 @@ class ExperienceBuffer:
     def __len__(self):
         return len(self.entries)
 
-    def add(self, observation, reward, extras):
+    def add(self, **tensors):
         self.entries.append(
-            (observation.detach().cpu(), reward.detach().cpu(),
-             {k: v.detach().cpu() for k, v in extras.items()}))
+            {name: value.detach().cpu() for name, value in tensors.items()})
 
     def drain(self):
-        """All stored batches, oldest first; the buffer is left empty."""
+        """All stored entries, oldest first; the buffer is left empty."""
         entries = list(self.entries)
         self.entries.clear()
         return entries

@@ -1,0 +1,144 @@
+"""When and how the distiller's learners learn, across ranks and
+checkpoints."""
+import time
+from functools import partial
+
+from mmengine.dist import (all_gather_object, all_reduce_params, broadcast,
+                           get_world_size)
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.optim import build_optim_wrapper
+from mmengine.runner import EpochBasedTrainLoop
+
+from mtkd_mm.learning import replay
+from mtkd_mm.registry import HOOKS
+
+CHECKPOINT_KEY = 'learners'
+
+
+def distiller_of(runner):
+    model = runner.model
+    return model.module if is_model_wrapper(model) else model
+
+
+@HOOKS.register_module()
+class LearnerUpdateHook(Hook):
+    """Trains every :class:`~mtkd_mm.learning.Learner` of the distiller
+    (``model.learners()``: the weighting, the temperature).
+
+    For each learner, by name:
+
+    - **optimiser**: built before the run by MMEngine's
+      ``build_optim_wrapper`` from the learner's ``optim_wrapper`` config,
+      over all its parameters; the student's ``param_scheduler`` and
+      ``auto_scale_lr`` do not touch it (the MTKD-RL reference keeps the
+      agent's learning rate constant).
+    - **schedule**: in epoch-based loops (the references) an update after
+      each batch whose index within the epoch is a non-zero multiple of the
+      learner's ``update_interval``, and one at the end of every epoch over
+      what is left; in iteration-based loops an update every
+      ``update_interval`` iterations.
+    - **update**: :func:`~mtkd_mm.learning.replay` of the stored entries,
+      one step each. Under DDP each rank replays its own entries and every
+      step averages the gradients over the ranks (as the reference's
+      DDP-wrapped agent does): the number of steps does not grow with the
+      ranks and the learners stay bitwise identical; its buffers are then
+      broadcast from rank 0.
+    - **checkpoint**: the optimiser state, the unreplayed experience and
+      the update count go into the runner's checkpoint under ``learners``
+      and come back on ``--resume``; the learner's parameters are part of
+      the model's state dict (and are dropped by ``export_student.py``).
+    - **log**: one line per update, and ``train/<name>.update_loss`` and
+      ``train/<name>.update_seconds_per_iter`` scalars.
+    """
+
+    # before the LoggerHook (BELOW_NORMAL): an update's loss is logged at
+    # its iteration; before the CheckpointHook: the checkpoint holds it
+    priority = 'NORMAL'
+
+    def __init__(self):
+        self.optim_wrappers = {}
+        self.updates = {}
+        self.update_seconds = {}
+
+    @staticmethod
+    def learners(runner):
+        return distiller_of(runner).learners()
+
+    def before_run(self, runner):
+        for name, learner in self.learners(runner).items():
+            self.optim_wrappers[name] = build_optim_wrapper(
+                learner, learner.optim_wrapper_cfg)
+            self.updates[name] = 0
+            self.update_seconds[name] = 0.0
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        by_epoch = isinstance(runner.train_loop, EpochBasedTrainLoop)
+        for name, learner in self.learners(runner).items():
+            interval = learner.update_interval
+            if by_epoch:
+                due = batch_idx % interval == 0 and batch_idx != 0
+            else:
+                due = self.every_n_train_iters(runner, interval)
+            if due:
+                self.update(runner, name, learner)
+
+    def after_train_epoch(self, runner):
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
+            for name, learner in self.learners(runner).items():
+                self.update(runner, name, learner)
+
+    def update(self, runner, name, learner):
+        entries = learner.experience.drain()
+        reduce_gradients = None
+        if get_world_size() > 1:
+            counts = all_gather_object(len(entries))
+            if len(set(counts)) > 1:
+                raise RuntimeError(
+                    f'{name} update: the ranks hold {counts} entries of '
+                    'experience; each step averages gradients over ranks, '
+                    'so they must hold the same number')
+            reduce_gradients = partial(all_reduce_params, op='mean')
+        if not entries:
+            return
+        start = time.perf_counter()
+        losses = replay(learner, self.optim_wrappers[name], entries,
+                        reduce_gradients)
+        if reduce_gradients is not None:
+            for buffer in learner.buffers():
+                broadcast(buffer, src=0)
+        self.update_seconds[name] += time.perf_counter() - start
+        self.updates[name] += 1
+        hub = runner.message_hub
+        hub.update_scalar(f'train/{name}.update_loss',
+                          sum(losses) / len(losses))
+        hub.update_scalar(f'train/{name}.update_seconds_per_iter',
+                          self.update_seconds[name] / (runner.iter + 1))
+        runner.logger.info(
+            f'{name} ({type(learner).__name__}) update {self.updates[name]}:'
+            f' replayed {len(entries)} batches at iter {runner.iter + 1}')
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        checkpoint[CHECKPOINT_KEY] = {
+            name: dict(
+                optim_wrapper=self.optim_wrappers[name].state_dict(),
+                experience=learner.experience.state_dict(),
+                updates=self.updates[name],
+                update_seconds=self.update_seconds[name])
+            for name, learner in self.learners(runner).items()
+        }
+
+    def after_load_checkpoint(self, runner, checkpoint):
+        saved = checkpoint.get(CHECKPOINT_KEY, {})
+        for name, learner in self.learners(runner).items():
+            if name not in saved:
+                runner.logger.warning(
+                    f'the checkpoint holds no optimiser state or experience '
+                    f'of {name}; it goes on with fresh ones')
+                continue
+            self.optim_wrappers[name].load_state_dict(
+                saved[name]['optim_wrapper'])
+            learner.experience.load_state_dict(saved[name]['experience'])
+            self.updates[name] = saved[name]['updates']
+            self.update_seconds[name] = saved[name]['update_seconds']

@@ -1,0 +1,178 @@
+"""LearnerUpdateHook with the real Runner, through the standard tools, on
+two different learners: the MTKD-RL agent (SGD) and the toy learner of
+``tests/toy_learner.py`` (Adam, a buffer).
+
+- Under ``dist_train.sh`` (2 CPU ranks, gloo) the students and the learners
+  stay bitwise identical through several updates, each rank replaying its
+  own batches.
+- A run stopped right after an update and resumed with ``--resume`` (torch's
+  default ``weights_only=True``) ends with the same student and learner as
+  an uninterrupted one; the teacher weights of every logged iteration reach
+  TensorBoard as well as the JSON log.
+- In an epoch-based loop the schedule is the MTKD-RL reference's
+  (winycg/MTKD-RL ``train_loops.py``): an update after each batch whose
+  index in the epoch is a non-zero multiple of the interval, one over what
+  is left at the epoch's end; the warm-up epoch's experience is learnt
+  from.
+"""
+import ast
+import json
+import re
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import \
+    EventAccumulator
+
+import mtkd_mm  # noqa: F401  (allow-lists the runner's checkpoint contents)
+from tests.conftest import REPO, run, run_in_process
+
+RL_CLS = REPO / 'configs' / 'mtkd_rl' / 'resnet18_narrow_shapes.py'
+TEACHER = 'mtkd_mm::shapes/resnet18_narrow_shapes.py'
+LEARNERS = {
+    'MTKDRL': 'weighting=dict(warmup_iters=2, update_interval=5)',
+    'ToyLearnedWeighting': (
+        "weighting=dict(_delete_=True, type='ToyLearnedWeighting',"
+        ' update_interval=5)'),
+}
+UPDATE_LINE = r'weighting \((\w+)\) update \d+: replayed (\d+) batches'
+
+
+@pytest.fixture(params=sorted(LEARNERS))
+def learner_config(request, workspace, base_runs):
+    """The MTKD-RL shapes config with shapes-trained teachers, the learner
+    of the parameter updated every 5 iterations, a check of the learner
+    across ranks every 5 iterations, and a TensorBoard backend."""
+    base = base_runs('resnet18_narrow_shapes')
+    path = workspace / f'{request.param}.py'
+    path.write_text(
+        f"_base_ = '{RL_CLS}'\n"
+        "custom_imports = dict(imports=['tests.toy_learner'])\n"
+        'model = dict(\n'
+        f'    {LEARNERS[request.param]},\n'
+        '    teachers=[\n'
+        f"        dict(name='resnet_a', config='{TEACHER}',\n"
+        f"             checkpoint='{base / 'iter_200.pth'}'),\n"
+        f"        dict(name='resnet_b', config='{TEACHER}',\n"
+        f"             checkpoint='{base / 'iter_100.pth'}')])\n"
+        "custom_hooks = [\n"
+        "    dict(type='mtkd_mm.LearnerUpdateHook'),\n"
+        "    dict(type='mtkd_mm.RankConsistencyHook', interval=5),\n"
+        "    dict(type='mtkd_mm.RankConsistencyHook', interval=5,\n"
+        "         with_buffers=True, prefixes=['weighting.'])]\n"
+        'train_dataloader = dict(batch_size=8)\n'
+        "default_hooks = dict(checkpoint=dict(interval=10),"
+        " logger=dict(interval=5))\n"
+        'train_cfg = dict(max_iters=20, val_interval=1000)\n'
+        'visualizer = dict(vis_backends=[\n'
+        "    dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])\n")
+    return request.param, path
+
+
+def tensorboard_scalars(work_dir):
+    """{tag: {step: value}} from a run's TensorBoard event files."""
+    events = EventAccumulator(str(next(work_dir.glob('*/vis_data'))))
+    events.Reload()
+    return {
+        tag: {e.step: e.value for e in events.Scalars(tag)}
+        for tag in events.Tags()['scalars']
+    }
+
+
+@pytest.mark.slow
+def test_learners_identical_across_two_cpu_ranks(workspace, learner_config):
+    learner, config = learner_config
+    work_dir = workspace / 'dist'
+    proc = run(['bash', REPO / 'tools' / 'dist_train.sh', config, '2',
+                '--work-dir', work_dir], cwd=workspace,
+               env={'PORT': '29613'})
+    log = next(work_dir.glob('*/*.log')).read_text()
+    # each rank replays its own 5 batches per update (gradients averaged
+    # over ranks), not the 10 of both ranks
+    updates = re.findall(UPDATE_LINE, log)
+    assert updates == [(learner, '5')] * 4, proc.stdout[-3000:]
+    digests = [ast.literal_eval(line.split('rank: ')[1])
+               for line in log.splitlines()
+               if 'model digests per rank' in line]
+    # iters 5, 10, 15, 20 and the end; the whole model's parameters, then
+    # the learner's parameters and buffers
+    assert len(digests) == 10
+    for per_rank in digests:
+        assert len(per_rank) == 2 and per_rank[0] == per_rank[1]
+    learned = digests[1::2]
+    assert learned[0][0] != learned[-1][0], 'the learner learnt'
+
+
+@pytest.mark.slow
+def test_resume_after_update_equals_uninterrupted(workspace, learner_config):
+    learner, config = learner_config
+    whole, part = workspace / 'whole', workspace / 'part'
+    train = ['python', REPO / 'tools' / 'train.py', config]
+    run([*train, '--work-dir', whole], cwd=workspace)
+    run([*train, '--work-dir', part,
+         '--cfg-options', 'train_cfg.max_iters=10'], cwd=workspace)
+    run([*train, '--work-dir', part, '--resume', part / 'iter_10.pth'],
+        cwd=workspace)
+    uninterrupted = torch.load(whole / 'iter_20.pth')
+    resumed = torch.load(part / 'iter_20.pth')
+    for name, value in uninterrupted['state_dict'].items():
+        if name.startswith(('student.', 'weighting.', 'connectors.')):
+            assert torch.equal(resumed['state_dict'][name], value), name
+    learned = [k for k in uninterrupted['state_dict']
+               if k.startswith('weighting.')]
+    assert learned, 'the learner is part of the checkpoint'
+    saved = resumed['learners']['weighting']
+    assert saved['updates'] == 4
+    assert saved['updates'] == uninterrupted['learners']['weighting'][
+        'updates']
+    assert str(saved['optim_wrapper']) == str(
+        uninterrupted['learners']['weighting']['optim_wrapper'])
+
+    # the same run's teacher weights, in TensorBoard and in the JSON log
+    logged = [json.loads(line) for line in next(
+        whole.glob('*/vis_data/scalars.json')).read_text().splitlines()]
+    board = tensorboard_scalars(whole)
+    tags = [f'distill.w_{kind}.{teacher}' for kind in ('logit', 'feature')
+            for teacher in ('resnet_a', 'resnet_b')]
+    for tag in tags + ['weighting.update_loss']:
+        from_json = {r['step']: r[tag] for r in logged if tag in r}
+        assert sorted(from_json) == [5, 10, 15, 20], tag
+        assert board[tag] == pytest.approx(from_json, rel=1e-6), tag
+
+
+def reference_schedule(batches_per_epoch, interval, epochs):
+    """Batches replayed by each update of the reference training loop."""
+    replayed = []
+    for _ in range(epochs):
+        pending = 0
+        for batch_idx in range(batches_per_epoch):
+            pending += 1
+            if batch_idx % interval == 0 and batch_idx != 0:
+                replayed.append(pending)
+                pending = 0
+        if pending:
+            replayed.append(pending)
+    return replayed
+
+
+def test_epoch_based_schedule_follows_the_reference(workspace):
+    config = workspace / 'rl_epochs.py'
+    config.write_text(
+        f"_base_ = '{RL_CLS}'\n"
+        'model = dict(\n'
+        '    weighting=dict(warmup_iters=0, warmup_epochs=1,'
+        ' update_interval=4),\n'
+        '    teachers=[\n'
+        f"        dict(name='a', config='{TEACHER}', checkpoint=None),\n"
+        f"        dict(name='b', config='{TEACHER}', checkpoint=None)])\n"
+        'train_dataloader = dict(batch_size=16, sampler=dict(\n'
+        "    _delete_=True, type='DefaultSampler', shuffle=True))\n"
+        "train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop',\n"
+        '                 max_epochs=2, val_interval=100)\n')
+    work_dir = workspace / 'work'
+    run_in_process('train', config, '--work-dir', work_dir, cwd=workspace)
+    log = next(work_dir.glob('*/*.log')).read_text()
+    replayed = [int(n) for _, n in re.findall(UPDATE_LINE, log)]
+    # 240 images, batch 16: 15 batches per epoch; the first epoch is the
+    # warm-up, whose batches are replayed as well
+    assert replayed == reference_schedule(15, 4, 2) == [5, 4, 4, 2] * 2
