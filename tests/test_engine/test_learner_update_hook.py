@@ -65,7 +65,8 @@ def learner_config(request, workspace, base_runs):
         " logger=dict(interval=5))\n"
         'train_cfg = dict(max_iters=20, val_interval=1000)\n'
         'visualizer = dict(vis_backends=[\n'
-        "    dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])\n")
+        "    dict(type='LocalVisBackend'),\n"
+        "    dict(type='TensorboardVisBackend')])\n")
     return request.param, path
 
 
