@@ -283,7 +283,8 @@ class MultiTeacherDistiller(BaseModel):
         return torch.stack([
             points.mean_per_sample(
                 self.logit_loss(student.logits, teachers[k].logits,
-                                temperature)) for k in self.logit_teachers
+                                temperature, points.distribution))
+            for k in self.logit_teachers
         ], dim=1)
 
     def _feature_losses(self, student, teachers):

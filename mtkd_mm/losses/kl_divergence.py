@@ -1,24 +1,28 @@
 """Logit distillation: KL divergence with a scalar or per-point temperature."""
 import torch
-import torch.nn.functional as F
 
 from mtkd_mm.registry import MODELS
+from mtkd_mm.views.distributions import SOFTMAX
 
 
 @MODELS.register_module()
 class KLDivergence:
-    """``T² · KL(σ(z_t / T) ‖ σ(z_s / T))`` summed over classes, per point.
+    """``T² · KL(p(z_t / T) ‖ p(z_s / T))`` per point, under the points'
+    distribution p: a softmax over classes (classifiers, RoI heads, pixels)
+    or a sigmoid per class (dense one-stage heads), given by the task view.
 
-    A point is a sample (classification), a RoI (detection) or a pixel
-    (segmentation); the distiller averages points into samples.
+    A point is a sample (classification), a RoI or prior (detection) or a
+    pixel (segmentation); the distiller averages points into samples.
     """
 
-    def __call__(self, student_logits, teacher_logits, temperature):
+    def __call__(self, student_logits, teacher_logits, temperature,
+                 distribution=SOFTMAX):
         """
         Args:
             student_logits (Tensor): (P, C).
             teacher_logits (Tensor): (P, C), no gradient.
             temperature (float | Tensor): a scalar or (P,).
+            distribution (PointDistribution): ``points.distribution``.
 
         Returns:
             Tensor: (P,) the per-point KL, scaled by T².
@@ -26,7 +30,5 @@ class KLDivergence:
         t = torch.as_tensor(temperature, dtype=student_logits.dtype,
                             device=student_logits.device)
         t_col = t.reshape(-1, 1) if t.dim() else t
-        log_p_s = F.log_softmax(student_logits / t_col, dim=1)
-        log_p_t = F.log_softmax(teacher_logits / t_col, dim=1)
-        kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
+        kl = distribution.kl(student_logits, teacher_logits, t_col)
         return kl * t**2

@@ -6,6 +6,7 @@ from abc import ABCMeta, abstractmethod
 import torch
 
 from mtkd_mm.errors import BuildError
+from .distributions import SOFTMAX
 from .recorder import Recorder
 
 
@@ -31,7 +32,9 @@ class TaskView(metaclass=ABCMeta):
     Subclasses set ``family`` (the dotted path of the downstream base class
     they read, imported only once its package is: a model of it cannot
     exist before), ``teacher_family`` if teachers may be wider (the family
-    when None),
+    when None), ``distribution`` (how its points' logits become class
+    probabilities: :class:`~mtkd_mm.views.distributions.Softmax` unless
+    the heads classify with a sigmoid per class; its points carry it),
     ``default_feature_place`` and ``default_feature_levels``, and implement
     :meth:`student_loss`, :meth:`teacher_record` and
     :meth:`classify_features`.
@@ -45,6 +48,7 @@ class TaskView(metaclass=ABCMeta):
 
     family = None
     teacher_family = None
+    distribution = SOFTMAX
     summary_uses_probabilities = True
     default_feature_place = 'backbone'
     default_feature_levels = None

@@ -51,7 +51,8 @@ class ClassificationView(TaskView):
         points = Points(
             sample_index=torch.arange(len(labels), device=inputs.device),
             labels=labels,
-            num_samples=len(labels))
+            num_samples=len(labels),
+            distribution=self.distribution)
         return losses, record, points
 
     def teacher_record(self, teacher, inputs, points, student_record):

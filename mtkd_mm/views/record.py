@@ -5,6 +5,8 @@ from typing import List, Optional
 import torch
 from torch import Tensor
 
+from .distributions import SOFTMAX, PointDistribution
+
 
 @dataclass
 class Points:
@@ -18,11 +20,15 @@ class Points:
         labels (Tensor): (P,) ground-truth class per point.
         num_samples (int): B.
         ignore_index (int): label of points left out of the CE.
+        distribution (PointDistribution): how the points' logits become
+            class probabilities (the view's: softmax, or a sigmoid per
+            class).
     """
     sample_index: Tensor
     labels: Tensor
     num_samples: int
     ignore_index: int = -100
+    distribution: PointDistribution = SOFTMAX
 
     def mean_per_sample(self, values, valid=None):
         """(P, ...) → (B, ...): the mean over each sample's (valid) points."""
@@ -39,10 +45,11 @@ class Points:
         return total / count.clamp(min=1).reshape(shape)
 
     def cross_entropy(self, logits):
-        """(P, C) → (B,): per-sample mean CE against the labels."""
+        """(P, C) → (B,): per-sample mean CE against the labels, under
+        the points' distribution."""
         valid = self.labels != self.ignore_index
-        ce = torch.nn.functional.cross_entropy(
-            logits, torch.where(valid, self.labels, 0), reduction='none')
+        ce = self.distribution.cross_entropy(
+            logits, torch.where(valid, self.labels, 0))
         return self.mean_per_sample(ce, valid)
 
 

@@ -55,7 +55,8 @@ class SegmentationView(TaskView):
                 device=inputs.device).repeat_interleave(size[0] * size[1]),
             labels=labels.long().flatten(),
             num_samples=len(data_samples),
-            ignore_index=student.decode_head.ignore_index)
+            ignore_index=student.decode_head.ignore_index,
+            distribution=self.distribution)
         return losses, record, points
 
     def teacher_record(self, teacher, inputs, points, student_record):

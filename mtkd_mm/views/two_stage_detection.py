@@ -74,7 +74,8 @@ class TwoStageDetectionView(TaskView):
         points = Points(
             sample_index=rois[:, 0].long(),
             labels=labels,
-            num_samples=len(data_samples))
+            num_samples=len(data_samples),
+            distribution=self.distribution)
         return losses, record, points
 
     def teacher_record(self, teacher, inputs, points, student_record):

@@ -142,23 +142,24 @@ class TeacherState:
 
     @quantity
     def entropy(self):
-        """(B, K_l) per-sample mean entropy of softmax(z_t) (T = 1)."""
-        per_teacher = []
-        for record in self._logit_records():
-            # float64: confident teachers have entropies far below 1e-7
-            log_p = F.log_softmax(record.logits.double(), dim=1)
-            h = -(log_p.exp() * log_p).sum(dim=1)
-            per_teacher.append(self.points.mean_per_sample(h))
-        return torch.stack(per_teacher, dim=1).to(record.logits.dtype)
+        """(B, K_l) per-sample mean entropy of each teacher's point
+        distribution (T = 1)."""
+        entropy = self.points.distribution.entropy
+        return torch.stack([
+            self.points.mean_per_sample(entropy(r.logits))
+            for r in self._logit_records()
+        ], dim=1).to(self.dtype)
 
     @quantity
     def teacher_summary(self):
         """(B, K_l, C): what the MTKD-RL state calls a teacher's logits: the
         logits themselves when points are samples, else the mean class
-        probabilities softmax(z_t) over the sample's points."""
+        probabilities p(z_t) over the sample's points (the points'
+        distribution)."""
+        probabilities = self.points.distribution.probabilities
         if self.summary_uses_probabilities:
             return torch.stack([
-                self.points.mean_per_sample(F.softmax(r.logits, dim=1))
+                self.points.mean_per_sample(probabilities(r.logits))
                 for r in self._logit_records()
             ], dim=1)
         return torch.stack([r.logits for r in self._logit_records()], dim=1)
