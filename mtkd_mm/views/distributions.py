@@ -2,7 +2,6 @@
 CE and entropy under that distribution."""
 from abc import ABCMeta, abstractmethod
 
-import torch
 import torch.nn.functional as F
 
 
