@@ -24,6 +24,7 @@ from seeded_runs import REPO, Progress, log, train  # noqa: E402
 TOOL = 'train_shapes_teachers'
 BASES = {
     'detection': 'shapes_faster-rcnn.py',
+    'one_stage_detection': 'shapes_fcos.py',
     'segmentation': 'shapes_deeplabv3.py',
     'classification': 'shapes_resnet18.py',
 }

@@ -149,12 +149,12 @@ class MultiTeacherDistiller(BaseModel):
         for index, (name, teacher) in enumerate(self.teachers.items()):
             who = f"teacher '{name}'"
             self.view.check(teacher, who)
+            reason = self.view.why_features_only(teacher)
             classes = self.view.num_classes(teacher)
-            if classes is None:
+            if reason is not None:
                 print_log(
-                    f'{who} ({type(teacher).__name__}) is not a '
-                    f'{self.view.family_name()}: it contributes feature '
-                    'knowledge only', 'current')
+                    f'{who} ({type(teacher).__name__}) {reason}: it '
+                    'contributes feature knowledge only', 'current')
             elif classes != num_classes:
                 raise BuildError(
                     f'{who} predicts {classes} classes, the student '

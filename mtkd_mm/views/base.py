@@ -121,6 +121,13 @@ class TaskView(metaclass=ABCMeta):
     def num_classes(self, model):
         """Number of classes the model predicts, or None (features only)."""
 
+    def why_features_only(self, teacher):
+        """Why ``teacher`` cannot classify the student's points (it then
+        gives feature knowledge only), or None if it can."""
+        if self.num_classes(teacher) is None:
+            return f'is not a {self.family_name()}'
+        return None
+
     def logit_dim(self, model):
         """C, the width of the model's per-point logits."""
         return self.num_classes(model)

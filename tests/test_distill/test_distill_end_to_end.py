@@ -11,6 +11,7 @@ from tests.conftest import (REPO, last_scalars, load_tool_module, run,
 TASKS = [
     ('faster-rcnn_r18_fpn_narrow_shapes', 'coco/bbox_mAP',
      ('frcnn_a', 'frcnn_b')),
+    ('fcos_r18_fpn_narrow_shapes', 'coco/bbox_mAP', ('fcos_a', 'fcos_b')),
     ('deeplabv3_r18-d8_narrow_shapes', 'mIoU', ('deeplab_a', 'deeplab_b')),
     ('resnet18_narrow_shapes', 'accuracy/top1', ('resnet_a', 'resnet_b')),
 ]

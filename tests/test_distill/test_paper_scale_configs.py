@@ -13,6 +13,7 @@ from tests.test_distill.helpers import build_model, load_cfg
 METHODS = ['aver', 'ebkd', 'ca_mkd', 'aekd']
 CONFIGS = {
     'faster-rcnn_r18_fpn_1x_coco': 3,
+    'retinanet_r18_fpn_1x_coco': 3,
     'deeplabv3_r18-d8_80k_cityscapes-512x1024': 2,
     'resnet18_8xb32_in1k': 2,
 }
@@ -43,9 +44,18 @@ def tiny_batch(name):
 
 
 # Every task runs AVER and CA-MKD (its own feature-classification path);
-# the classification configs run every method.
+# the classification configs run every method; the one-stage detector
+# MTKD-RL too (configs/mtkd_rl/).
 BUILD_AND_STEP = [(name, method) for name in CONFIGS for method in METHODS
-                  if method in ('aver', 'ca_mkd') or 'in1k' in name]
+                  if method in ('aver', 'ca_mkd') or 'in1k' in name] + [
+                      ('retinanet_r18_fpn_1x_coco', 'mtkd_rl')]
+MTKD_RL_CONFIGS = {'retinanet_r18_fpn_1x_coco': 'retinanet_r18_fpn_coco.py'}
+
+
+def config_path(name, method):
+    if method == 'mtkd_rl':
+        return REPO / 'configs' / 'mtkd_rl' / MTKD_RL_CONFIGS[name]
+    return REPO / 'configs' / 'baselines' / method / f'{name}.py'
 
 
 @pytest.mark.parametrize('method', METHODS)
@@ -65,8 +75,7 @@ def test_paper_scale_config_names_its_method(name, method):
 def test_paper_scale_config_builds_and_steps(name, method):
     options = {f'model.teachers.{i}.checkpoint': None
                for i in range(CONFIGS[name])}
-    cfg = load_cfg(REPO / 'configs' / 'baselines' / method / f'{name}.py',
-                   **options)
+    cfg = load_cfg(config_path(name, method), **options)
     model = revert_sync_batchnorm(build_model(cfg))
     assert len(model.teacher_names) == CONFIGS[name]
     if hasattr(model.data_preprocessor, 'size'):

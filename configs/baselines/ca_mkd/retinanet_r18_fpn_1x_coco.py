@@ -1,0 +1,9 @@
+# CA-MKD (confidence-aware teacher weights) on retinanet_r18_fpn_1x_coco.
+# The reference's beta = 50 and no feature term in the first epoch
+# (one COCO epoch at batch 16 = 7330 iterations).
+_base_ = '../../_base_/distill/coco_retinanet_r18.py'
+
+model = dict(
+    weighting=dict(
+        type='CAMKD', feature_form='connected', feature_off_iters=7330),
+    feature_loss_weight=50.0)
