@@ -1,7 +1,6 @@
 """A teacher of another detector family (RetinaNet for a Faster R-CNN
 student) gives feature knowledge only: it gets a feature weight and no logit
 weight, and the loss step runs."""
-import torch
 from mmdet.testing import demo_mm_inputs
 
 from tests.conftest import REPO
