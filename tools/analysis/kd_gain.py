@@ -90,6 +90,13 @@ TASKS = {
             'r18': 'detection_teacher_r18.py'},
         student='detection_student.py',
         distill='detection_distill.py'),
+    'one_stage_detection': Task(
+        metric='coco/bbox_mAP',
+        teachers={
+            'r34': 'one_stage_teacher_r34.py',
+            'r18': 'one_stage_teacher_r18.py'},
+        student='one_stage_student.py',
+        distill='one_stage_distill.py'),
     'segmentation': Task(
         metric='mIoU',
         teachers={
