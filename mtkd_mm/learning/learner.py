@@ -2,6 +2,8 @@
 student is distilled (the MTKD-RL agent; the MMKD and RLKD networks next)."""
 from abc import ABCMeta, abstractmethod
 
+import torch
+
 from .experience import ExperienceBuffer
 
 
@@ -47,6 +49,14 @@ class Learner(metaclass=ABCMeta):
         self.update_interval = int(update_interval)
         self.experience = ExperienceBuffer(buffer_size)
 
+    def attach(self, runner):
+        """Called by the hook before the run (e.g. to read the student's
+        optimiser and the batch size); default: nothing."""
+
+    def observe(self, data_batch):
+        """Called by the hook after every student step with its raw batch
+        (a learner that learns on batches stores it); default: nothing."""
+
     @abstractmethod
     def update_loss(self, entry):
         """The scalar loss of one stored entry (a dict of tensors on the
@@ -73,7 +83,10 @@ def replay(learner, optim_wrapper, entries, reduce_gradients=None):
     device = next(learner.parameters()).device
     losses = []
     for entry in entries:
-        entry = {name: value.to(device) for name, value in entry.items()}
+        entry = {
+            name: value.to(device) if torch.is_tensor(value) else value
+            for name, value in entry.items()
+        }
         optim_wrapper.zero_grad()
         loss = learner.update_loss(entry)
         optim_wrapper.backward(loss)

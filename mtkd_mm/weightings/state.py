@@ -61,8 +61,8 @@ class TeacherState:
     """
 
     QUANTITIES = ('kl', 'feature_loss', 'teacher_ce', 'student_ce',
-                  'entropy', 'teacher_summary', 'embeddings', 'connected_ce',
-                  'cosine', 'kd_grads')
+                  'entropy', 'teacher_summary', 'student_summary',
+                  'embeddings', 'gram', 'connected_ce', 'cosine', 'kd_grads')
 
     def __init__(self, names, logit_teachers, points, student, teachers, kl,
                  feature_loss, connected=None, view=None,
@@ -163,6 +163,25 @@ class TeacherState:
                 for r in self._logit_records()
             ], dim=1)
         return torch.stack([r.logits for r in self._logit_records()], dim=1)
+
+    @quantity
+    def student_summary(self):
+        """(B, C): the student's ``teacher_summary``, without gradient."""
+        logits = self.student.logits.detach()
+        if self.summary_uses_probabilities:
+            return self.points.mean_per_sample(
+                self.points.distribution.probabilities(logits))
+        return logits
+
+    @quantity
+    def gram(self):
+        """(B, B·(K+1)): row i of concat[G_1 … G_K, G_s] with G = F Fᵀ,
+        F (B, ·) the flattened last feature level of each teacher and of the
+        student before its connectors (no gradient), unnormalised (MMKD)."""
+        levels = [r.features[-1] for r in self.teachers]
+        levels.append(self.student.features[-1].detach())
+        flat = [level.flatten(1) for level in levels]
+        return torch.cat([f @ f.t() for f in flat], dim=1)
 
     @quantity
     def embeddings(self):

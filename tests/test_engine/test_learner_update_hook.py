@@ -1,6 +1,7 @@
 """LearnerUpdateHook with the real Runner, through the standard tools, on
-two different learners: the MTKD-RL agent (SGD) and the toy learner of
-``tests/toy_learner.py`` (Adam, a buffer).
+three different learners: the MTKD-RL agent (SGD, replaying stored
+experience), MMKD (Adam, a look-ahead of the student on the current batch)
+and the toy learner of ``tests/toy_learner.py`` (Adam, a buffer).
 
 - Under ``dist_train.sh`` (2 CPU ranks, gloo) the students and the learners
   stay bitwise identical through several updates, each rank replaying its
@@ -31,11 +32,16 @@ RL_CLS = REPO / 'configs' / 'mtkd_rl' / 'resnet18_narrow_shapes.py'
 TEACHER = 'mtkd_mm::shapes/resnet18_narrow_shapes.py'
 LEARNERS = {
     'MTKDRL': 'weighting=dict(warmup_iters=2, update_interval=5)',
+    'MMKD': ("weighting=dict(_delete_=True, type='MMKD', batch_size=8,"
+             ' update_interval=5)'),
     'ToyLearnedWeighting': (
         "weighting=dict(_delete_=True, type='ToyLearnedWeighting',"
         ' update_interval=5)'),
 }
 UPDATE_LINE = r'weighting \((\w+)\) update \d+: replayed (\d+) batches'
+# batches per update and rank: the stored experience since the last update,
+# or MMKD's quiz batch
+REPLAYED = {'MTKDRL': '5', 'MMKD': '1', 'ToyLearnedWeighting': '5'}
 
 
 @pytest.fixture(params=sorted(LEARNERS))
@@ -88,10 +94,10 @@ def test_learners_identical_across_two_cpu_ranks(workspace, learner_config):
                 '--work-dir', work_dir], cwd=workspace,
                env={'PORT': '29613'})
     log = next(work_dir.glob('*/*.log')).read_text()
-    # each rank replays its own 5 batches per update (gradients averaged
-    # over ranks), not the 10 of both ranks
+    # each rank replays its own batches per update (gradients averaged
+    # over ranks), not those of both ranks
     updates = re.findall(UPDATE_LINE, log)
-    assert updates == [(learner, '5')] * 4, proc.stdout[-3000:]
+    assert updates == [(learner, REPLAYED[learner])] * 4, proc.stdout[-3000:]
     digests = [ast.literal_eval(line.split('rank: ')[1])
                for line in log.splitlines()
                if 'model digests per rank' in line]

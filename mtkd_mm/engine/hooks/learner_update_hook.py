@@ -67,6 +67,7 @@ class LearnerUpdateHook(Hook):
 
     def before_run(self, runner):
         for name, learner in self.learners(runner).items():
+            learner.attach(runner)
             self.optim_wrappers[name] = build_optim_wrapper(
                 learner, learner.optim_wrapper_cfg)
             self.updates[name] = 0
@@ -76,6 +77,7 @@ class LearnerUpdateHook(Hook):
                          outputs=None):
         by_epoch = isinstance(runner.train_loop, EpochBasedTrainLoop)
         for name, learner in self.learners(runner).items():
+            learner.observe(data_batch)
             interval = learner.update_interval
             if by_epoch:
                 due = batch_idx % interval == 0 and batch_idx != 0

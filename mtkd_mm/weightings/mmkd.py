@@ -1,0 +1,197 @@
+"""MMKD: teacher weights from meta-weight networks learned with a bilevel
+look-ahead of the student (Zhang, Chen, Wang, ICME 2023)."""
+from contextlib import contextmanager
+
+import torch
+import torch.nn as nn
+from mmengine.model import is_model_wrapper
+from torch.func import functional_call
+
+from mtkd_mm.errors import BuildError
+from mtkd_mm.learning import (ExperienceBuffer, Learner, VirtualOptimizer,
+                              look_ahead)
+from mtkd_mm.registry import WEIGHTINGS
+
+from .base import TeacherWeighting, TeacherWeights
+
+STUDENT_PARTS = ('student.', 'connectors.')
+
+
+class WeightNetwork(nn.Module):
+    """The reference's ``LogitsWeight`` / ``FeatureWeight``: Linear(D → D//2)
+    → ReLU → Linear(D//2 → K) → softmax over teachers. (B, D) → (B, K)."""
+
+    def __init__(self, in_features, num_teachers):
+        super().__init__()
+        self.layer = nn.Linear(in_features, in_features // 2)
+        self.all_act = nn.Linear(in_features // 2, num_teachers)
+
+    def forward(self, x):
+        return self.all_act(self.layer(x).relu()).softmax(dim=-1)
+
+
+class LatestBatch(ExperienceBuffer):
+    """The raw batch of the current student step: MMKD's quiz batch (the
+    reference's default, without its hard buffer). It never outlives the
+    iteration, so a checkpoint holds none."""
+
+    def __init__(self):
+        super().__init__(max_batches=1)
+
+    def state_dict(self):
+        return {'entries': [], 'max_batches': 1}
+
+
+@WEIGHTINGS.register_module()
+class MMKD(Learner, TeacherWeighting):
+    """Meta-learned per-sample teacher weights (ALGORITHMS.md §3).
+
+    Logit weights: ``WeightNetwork`` on concat[z_t,1 … z_t,K, z_s] (B,
+    C·(K+1)) (for detection and segmentation, ours: each image's mean class
+    probabilities, ``teacher_summary`` / ``student_summary``). Feature
+    weights: ``WeightNetwork`` on row i of the Gram matrices
+    concat[G_1 … G_K, G_s] (B, B·(K+1)) of the last feature level, which
+    fixes the batch size: a batch of another size gets uniform feature
+    weights and its meta step trains the logit network only (the reference
+    skips such batches).
+
+    Every ``update_interval`` student steps (the reference's ``meta_freq``:
+    5) ``LearnerUpdateHook`` takes a meta step on the current batch (the
+    reference's quiz batch without its hard buffer, its default): on a
+    functional copy of the student and connectors, two virtual steps of the
+    student's optimiser (its lr, momentum, weight decay and state) on
+    α·L_logit + β·L_feat weighted by the networks, a third on the
+    student's own loss, then the student's own loss at those parameters,
+    back-propagated through the three steps into both networks (Adam). The
+    real student, its buffers (BatchNorm statistics) and its optimiser
+    state are untouched (the reference's roll-back).
+
+    The look-ahead runs the distiller's own loss, so the student's own
+    loss must be a function of its parameters alone: two-stage detectors,
+    which sample RoIs at random, are refused.
+
+    Args:
+        batch_size (int): the per-rank training batch size (the feature
+            network's input width).
+        optim_wrapper (dict): the networks' optimiser (the reference: Adam,
+            lr 1e-3, weight decay 1e-4, constant).
+        update_interval (int): student steps between meta steps.
+        virtual_steps (int): virtual distillation steps before the one on
+            the student's own loss (the reference: 2).
+    """
+
+    reads = ('teacher_summary', 'student_summary', 'gram')
+
+    def __init__(self,
+                 batch_size,
+                 optim_wrapper=dict(
+                     type='OptimWrapper',
+                     optimizer=dict(type='Adam', lr=1e-3,
+                                    weight_decay=1e-4)),
+                 update_interval=5,
+                 virtual_steps=2):
+        super().__init__()
+        self.init_learner(optim_wrapper, update_interval, buffer_size=1)
+        self.experience = LatestBatch()
+        self.batch_size = int(batch_size)
+        self.virtual_steps = int(virtual_steps)
+        self.weights_carry_gradients = False
+        self._runner = None
+
+    def setup(self, info):
+        if len(info.logit_teachers) != len(info.names):
+            raise ValueError('MMKD needs logits from every teacher; some '
+                             'give features only')
+        if not all(info.feature_channels):
+            raise ValueError('MMKD needs a feature loss (its feature '
+                             'weights weigh it)')
+        k = len(info.names)
+        self.logit_network = WeightNetwork(info.logit_dim * (k + 1), k)
+        self.feature_network = WeightNetwork(self.batch_size * (k + 1), k)
+
+    def forward(self, state):
+        logit = self.logit_network(torch.cat(
+            [state.teacher_summary.flatten(1), state.student_summary], 1))
+        if state.num_samples == self.batch_size:
+            feature = self.feature_network(state.gram)
+        else:
+            feature = state.uniform(state.num_teachers)
+        return TeacherWeights(logit=logit, feature=feature)
+
+    def attach(self, runner):
+        distiller = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        if type(distiller.view).__name__ == 'TwoStageDetectionView':
+            raise BuildError(
+                'model.weighting MMKD: the look-ahead re-runs the student '
+                'loss, and a two-stage detector samples other RoIs each '
+                'time; use a one-stage detector')
+        batch_size = runner.train_dataloader.batch_size
+        if batch_size != self.batch_size:
+            raise BuildError(
+                f'model.weighting.batch_size is {self.batch_size} but '
+                f'train_dataloader.batch_size is {batch_size}: the feature '
+                'network reads B × B Gram matrices')
+        try:
+            VirtualOptimizer(runner.optim_wrapper.optimizer, {})
+        except ValueError as error:
+            raise BuildError(f'model.weighting MMKD: {error}') from None
+        self._runner = runner
+
+    def observe(self, data_batch):
+        self.experience.entries.append(dict(batch=data_batch))
+
+    @contextmanager
+    def carrying_gradients(self):
+        """Weights with gradients, in the look-ahead only: the meta-gradient
+        needs them, the real step does not."""
+        self.weights_carry_gradients = True
+        try:
+            yield
+        finally:
+            self.weights_carry_gradients = False
+
+    def update_loss(self, entry):
+        """The student's own loss on the batch after the look-ahead."""
+        runner = self._runner
+        distiller = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        data = distiller.data_preprocessor(entry['batch'], True)
+        return self.meta_loss(distiller, runner.optim_wrapper.optimizer,
+                              data['inputs'], data['data_samples'])
+
+    def meta_loss(self, distiller, optimizer, inputs, data_samples):
+        """Look-ahead of ``distiller``'s student and connectors with the
+        virtual steps of ``optimizer``; their real values are untouched."""
+        names, params = {}, {}
+        for name, param in distiller.named_parameters():
+            if name.startswith(STUDENT_PARTS) and param.requires_grad:
+                names[param] = name
+                params[name] = param.detach().requires_grad_()
+        buffers = {
+            name: buffer.clone()
+            for name, buffer in distiller.named_buffers()
+            if name.startswith(STUDENT_PARTS)
+        }
+
+        def distillation(params):
+            losses = functional_call(distiller, {**params, **buffers},
+                                     (inputs, data_samples), {'mode': 'loss'})
+            return distiller.parse_losses({
+                k: v
+                for k, v in losses.items() if k.startswith('distill.')
+            })[0]
+
+        def own(params):
+            student = {k[len('student.'):]: v
+                       for k, v in {**params, **buffers}.items()
+                       if k.startswith('student.')}
+            losses = functional_call(distiller.student, student,
+                                     (inputs, data_samples), {'mode': 'loss'})
+            return distiller.parse_losses(losses)[0]
+
+        with self.carrying_gradients():
+            params = look_ahead(
+                [distillation] * self.virtual_steps + [own], params,
+                VirtualOptimizer(optimizer, names))
+        return own(params)
