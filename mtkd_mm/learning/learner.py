@@ -49,9 +49,11 @@ class Learner(metaclass=ABCMeta):
         self.update_interval = int(update_interval)
         self.experience = ExperienceBuffer(buffer_size)
 
-    def attach(self, runner):
-        """Called by the hook before the run (e.g. to read the student's
-        optimiser and the batch size); default: nothing."""
+    def attach(self, distiller, optim_wrapper, batch_size):
+        """Called by the hook before the run with the distiller it belongs
+        to, the student's optim wrapper and the per-rank training batch
+        size (raise a ``BuildError`` if they cannot work); default:
+        nothing."""
 
     def observe(self, data_batch):
         """Called by the hook after every student step with its raw batch

@@ -4,7 +4,6 @@ from contextlib import contextmanager
 
 import torch
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 from torch.func import functional_call
 
 from mtkd_mm.errors import BuildError
@@ -96,7 +95,7 @@ class MMKD(Learner, TeacherWeighting):
         self.batch_size = int(batch_size)
         self.virtual_steps = int(virtual_steps)
         self.weights_carry_gradients = False
-        self._runner = None
+        self._student = None
 
     def setup(self, info):
         if len(info.logit_teachers) != len(info.names):
@@ -118,25 +117,23 @@ class MMKD(Learner, TeacherWeighting):
             feature = state.uniform(state.num_teachers)
         return TeacherWeights(logit=logit, feature=feature)
 
-    def attach(self, runner):
-        distiller = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+    def attach(self, distiller, optim_wrapper, batch_size):
         if type(distiller.view).__name__ == 'TwoStageDetectionView':
             raise BuildError(
                 'model.weighting MMKD: the look-ahead re-runs the student '
                 'loss, and a two-stage detector samples other RoIs each '
                 'time; use a one-stage detector')
-        batch_size = runner.train_dataloader.batch_size
         if batch_size != self.batch_size:
             raise BuildError(
                 f'model.weighting.batch_size is {self.batch_size} but '
                 f'train_dataloader.batch_size is {batch_size}: the feature '
                 'network reads B × B Gram matrices')
         try:
-            VirtualOptimizer(runner.optim_wrapper.optimizer, {})
+            VirtualOptimizer(optim_wrapper.optimizer, {})
         except ValueError as error:
             raise BuildError(f'model.weighting MMKD: {error}') from None
-        self._runner = runner
+        # a tuple: the distiller is not a submodule of its weighting
+        self._student = (distiller, optim_wrapper)
 
     def observe(self, data_batch):
         self.experience.entries.append(dict(batch=data_batch))
@@ -153,11 +150,9 @@ class MMKD(Learner, TeacherWeighting):
 
     def update_loss(self, entry):
         """The student's own loss on the batch after the look-ahead."""
-        runner = self._runner
-        distiller = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        distiller, optim_wrapper = self._student
         data = distiller.data_preprocessor(entry['batch'], True)
-        return self.meta_loss(distiller, runner.optim_wrapper.optimizer,
+        return self.meta_loss(distiller, optim_wrapper.optimizer,
                               data['inputs'], data['data_samples'])
 
     def meta_loss(self, distiller, optimizer, inputs, data_samples):

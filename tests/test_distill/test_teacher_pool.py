@@ -120,6 +120,26 @@ def test_feature_place_that_does_not_exist(teacher_ckpts):
 
 
 def test_student_family_without_view(teacher_ckpts):
+    from mmengine.model import BaseModel
+    from mmengine.registry import MODELS
+
+    @MODELS.register_module(force=True)
+    class FamilyWithoutView(BaseModel):
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            return inputs
+
+    cfg = with_teacher_checkpoints(CLS_DISTILL, teacher_ckpts)
+    cfg.model.student = dict(
+        _scope_='mmengine', type='FamilyWithoutView',
+        data_preprocessor=dict(type='BaseDataPreprocessor'))
+    with pytest.raises(BuildError, match='student: no task view for '
+                       'FamilyWithoutView'):
+        build_model(cfg)
+
+
+def test_one_stage_student_with_an_unread_head(teacher_ckpts):
+    """FreeAnchor keeps RetinaNet's head but not its targets and losses."""
     cfg = with_teacher_checkpoints(CLS_DISTILL, teacher_ckpts)
     cfg.model.student = dict(
         _scope_='mmdet', type='RetinaNet',
@@ -128,14 +148,14 @@ def test_student_family_without_view(teacher_ckpts):
         neck=dict(type='FPN', in_channels=[64, 128, 256, 512],
                   out_channels=32, num_outs=5),
         bbox_head=dict(
-            type='RetinaHead', num_classes=4, in_channels=32,
+            type='FreeAnchorRetinaHead', num_classes=4, in_channels=32,
             anchor_generator=dict(
                 type='AnchorGenerator', octave_base_scale=4,
                 scales_per_octave=3, ratios=[0.5, 1.0, 2.0],
                 strides=[8, 16, 32, 64, 128]),
             bbox_coder=dict(type='DeltaXYWHBBoxCoder')))
-    with pytest.raises(BuildError, match='student: no task view for '
-                       'RetinaNet'):
+    with pytest.raises(BuildError, match='student: RetinaNet has no dense '
+                       'head with a sigmoid per class and known targets'):
         build_model(cfg)
 
 

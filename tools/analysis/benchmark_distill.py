@@ -7,14 +7,15 @@ For each of N batches (loaded beforehand, so data loading is not timed) it
 times, interleaved: the student-only train step, each teacher's no-grad
 forward, and the whole distillation train step; the weighting's own time is
 measured inside the distillation step, and a learning weighting's update
-(every --agent-update-interval iterations) is amortised per iteration. It
-prints medians and, last, one JSON object with every figure (seconds, peak
+(every --update-interval iterations, or its own update_interval) is
+amortised per iteration. It prints medians and, last, one JSON object with every figure (seconds, peak
 RSS in MiB). With ``--weightings`` the distillation step is timed once per
 weighting on the same batch, in alternating order (the first is the
 reference of the ratios).
 """
 import argparse
 import copy
+import inspect
 import json
 import resource
 import statistics
@@ -29,7 +30,7 @@ from mmengine.runner import Runner
 import mtkd_mm  # noqa: F401
 from mtkd_mm.engine.launch import CfgOptionsAction, load_config
 from mtkd_mm.learning import Learner, replay
-from mtkd_mm.registry import MODELS
+from mtkd_mm.registry import MODELS, WEIGHTINGS
 
 
 def parse_args():
@@ -38,8 +39,9 @@ def parse_args():
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument(
-        '--agent-update-interval', type=int, default=20,
-        help='iterations between updates of a learning weighting (MTKD-RL)')
+        '--update-interval', type=int,
+        help='iterations between updates of every learning weighting '
+        "(default: each one's own update_interval)")
     parser.add_argument(
         '--weightings', nargs='+',
         help='weighting types to time on the same batches (default: the '
@@ -74,6 +76,16 @@ class ModuleTimer:
         return value
 
 
+def weighting_config(name, batch_size):
+    """``dict(type=name)``, with the training batch size for weightings
+    that need it (MMKD)."""
+    cfg = dict(type=name)
+    WEIGHTINGS.import_from_location()
+    if 'batch_size' in inspect.signature(WEIGHTINGS.get(name)).parameters:
+        cfg['batch_size'] = batch_size
+    return cfg
+
+
 def main():
     args = parse_args()
     torch.manual_seed(0)
@@ -96,14 +108,17 @@ def main():
         batches.append(next(iterator))
 
     weightings = {type(distiller.weighting).__name__: distiller.weighting}
+    batch_size = cfg.train_dataloader.batch_size
     for name in args.weightings or []:
         weightings[name] = weightings.get(name) or distiller.build_weighting(
-            dict(type=name))
+            weighting_config(name, batch_size))
     timers = {name: ModuleTimer(w) for name, w in weightings.items()}
     learner_optim = {
         name: build_optim_wrapper(w, w.optim_wrapper_cfg)
         for name, w in weightings.items() if isinstance(w, Learner)
     }
+    for name in learner_optim:
+        weightings[name].attach(distiller, optim, batch_size)
     names = distiller.teacher_names
     times = defaultdict(list)
     update_seconds = defaultdict(float)
@@ -127,8 +142,11 @@ def main():
             distiller.weighting = weighting
             timers[name].take()
             t_distill[name] = timed(lambda: distiller.train_step(batch, optim))
-            if (name in learner_optim
-                    and (index + 1) % args.agent_update_interval == 0):
+            if name in learner_optim:
+                weighting.observe(batch)
+            interval = args.update_interval or getattr(
+                weighting, 'update_interval', 0)
+            if name in learner_optim and (index + 1) % interval == 0:
                 t_update = timed(lambda: replay(
                     weighting, learner_optim[name],
                     weighting.experience.drain()))

@@ -12,7 +12,8 @@ For each task, on the generated shapes data (``data/kd_gain``):
 4. one JSON file and one Markdown table: each teacher's metric, each
    method's mean ± std over the seeds, its gain over the plain student
    (paired by seed) and whether that gain is clear: larger than twice the
-   larger of the two seed spreads (std).
+   larger of the two seed spreads (std). A run with ``--methods`` adds its
+   rows to the task's table (same seeds), under the commands that made it.
 
 Usage::
 
@@ -73,6 +74,7 @@ class Task(NamedTuple):
     student: str
     distill: str
     family: str = None
+    refuses: dict = {}  # method -> why it cannot run on this task
 
 
 TASKS = {
@@ -89,7 +91,8 @@ TASKS = {
             'r34': 'detection_teacher_r34.py',
             'r18': 'detection_teacher_r18.py'},
         student='detection_student.py',
-        distill='detection_distill.py'),
+        distill='detection_distill.py',
+        refuses={'MMKD': 'its look-ahead would sample other RoIs'}),
     'one_stage_detection': Task(
         metric='coco/bbox_mAP',
         teachers={
@@ -108,7 +111,7 @@ TASKS = {
 TASKS['segmentation_unlabelled'] = TASKS['segmentation']._replace(
     distill='segmentation_unlabelled_distill.py', family='segmentation')
 
-MTKD_RL_HOOK = "dict(type='mtkd_mm.LearnerUpdateHook')"
+LEARNER_HOOK = "dict(type='mtkd_mm.LearnerUpdateHook')"
 MTKD_RL = "type='MTKDRL', warmup_iters=20, update_interval=20"
 # method -> (weighting arguments, custom hooks) as config text; None: plain
 METHODS = {
@@ -117,9 +120,11 @@ METHODS = {
     'EBKD': ("type='EBKD'", ''),
     'CA-MKD': ("type='CAMKD'", ''),
     'AEKD': ("type='AEKD'", ''),
-    'MTKD-RL': (MTKD_RL, MTKD_RL_HOOK),
-    'MTKD-RL dynamic': (f"{MTKD_RL}, fusion='dynamic'", MTKD_RL_HOOK),
-    'MTKD-RL REINFORCE': (f"{MTKD_RL}, policy='reinforce'", MTKD_RL_HOOK),
+    'MTKD-RL': (MTKD_RL, LEARNER_HOOK),
+    'MTKD-RL dynamic': (f"{MTKD_RL}, fusion='dynamic'", LEARNER_HOOK),
+    'MTKD-RL REINFORCE': (f"{MTKD_RL}, policy='reinforce'", LEARNER_HOOK),
+    'MMKD': ("type='MMKD', batch_size={{_base_.train_dataloader.batch_size}}",
+             LEARNER_HOOK),
 }
 
 
@@ -265,7 +270,7 @@ def markdown(results):
         lines += [
             f"### {name}: {task['metric']} on {NUM_VAL} validation images, "
             f"seeds {', '.join(map(str, task['seeds']))}", '',
-            f"`{task['command']}`", '',
+            *(f'`{command}`' for command in task['commands']), '',
             '| model | mean ± std | gain over plain (paired) | clear gain |',
             '| --- | --- | --- | --- |'
         ]
@@ -305,9 +310,15 @@ def main():
     make_unlabelled_masks()
     out = args.work_dir / 'kd_gain.json'
     results = json.loads(out.read_text()) if out.exists() else {'tasks': {}}
+    for task in results['tasks'].values():  # written before 'commands'
+        if 'command' in task:
+            task['commands'] = [task.pop('command')]
     for name in args.tasks:
         task = TASKS[name]
         family = task.family or name
+        for method in set(methods) & set(task.refuses):
+            log(f'{name}: no {method} runs: {task.refuses[method]}')
+        task_methods = [m for m in methods if m not in task.refuses]
         teachers = trained_teachers(family, task, args.work_dir)
         jobs, runs = [], {}
         for seed in args.seeds:
@@ -317,7 +328,7 @@ def main():
             init = (args.work_dir / family / f'seed{seed}' /
                     f'init_{student}.pth')
             save_initial_weights(config_path(task.student), seed, init)
-            for method in methods:
+            for method in task_methods:
                 run_name = method if method == 'plain' or family == name \
                     else f'{name}-{method}'
                 run_dir = init.parent / run_name.replace(' ', '_')
@@ -350,11 +361,17 @@ def main():
         with ThreadPoolExecutor(args.jobs) as pool:
             list(pool.map(one, jobs))
         plain = runs['plain']
+        command = ' '.join(['python', *sys.argv])
+        before = results['tasks'].get(name, {})
+        if before.get('seeds') != args.seeds:
+            before = {}
         results['tasks'][name] = dict(
-            command=' '.join(['python', *sys.argv]),
+            commands=[c for c in before.get('commands', []) if c != command]
+            + [command],
             metric=task.metric, seeds=args.seeds,
             teachers={t: m for t, (_, m) in teachers.items()},
-            methods={m: summarise(runs[m], plain) for m in methods})
+            methods={**before.get('methods', {}),
+                     **{m: summarise(runs[m], plain) for m in task_methods}})
         out.write_text(json.dumps(results, indent=2))
     table = markdown(results)
     (args.work_dir / 'kd_gain.md').write_text(table)

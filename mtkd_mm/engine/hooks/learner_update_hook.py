@@ -67,7 +67,8 @@ class LearnerUpdateHook(Hook):
 
     def before_run(self, runner):
         for name, learner in self.learners(runner).items():
-            learner.attach(runner)
+            learner.attach(distiller_of(runner), runner.optim_wrapper,
+                           runner.train_dataloader.batch_size)
             self.optim_wrappers[name] = build_optim_wrapper(
                 learner, learner.optim_wrapper_cfg)
             self.updates[name] = 0
