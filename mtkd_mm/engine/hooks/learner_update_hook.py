@@ -21,6 +21,14 @@ def distiller_of(runner):
     return model.module if is_model_wrapper(model) else model
 
 
+def train_batch_size(runner):
+    """The per-rank training batch size, also under a batch sampler
+    (mmdet's ``AspectRatioBatchSampler``)."""
+    loader = runner.train_dataloader
+    return loader.batch_size or getattr(loader.batch_sampler, 'batch_size',
+                                        None)
+
+
 @HOOKS.register_module()
 class LearnerUpdateHook(Hook):
     """Trains every :class:`~mtkd_mm.learning.Learner` of the distiller
@@ -68,7 +76,7 @@ class LearnerUpdateHook(Hook):
     def before_run(self, runner):
         for name, learner in self.learners(runner).items():
             learner.attach(distiller_of(runner), runner.optim_wrapper,
-                           runner.train_dataloader.batch_size)
+                           train_batch_size(runner))
             self.optim_wrappers[name] = build_optim_wrapper(
                 learner, learner.optim_wrapper_cfg)
             self.updates[name] = 0
