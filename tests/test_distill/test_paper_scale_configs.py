@@ -89,3 +89,12 @@ def test_paper_scale_config_builds_and_steps(name, method):
     total.backward()
     assert all(p.grad is None for p in model.teachers.parameters())
     assert any(p.grad is not None for p in model.connectors.parameters())
+
+
+@pytest.mark.parametrize('config', sorted(
+    (REPO / 'configs' / 'mmkd').glob('*.py')), ids=lambda p: p.stem)
+def test_mmkd_configs_size_the_feature_network_from_their_batch(config):
+    cfg = load_cfg(config)
+    assert cfg.model.weighting.type == 'MMKD'
+    assert cfg.model.weighting.batch_size == cfg.train_dataloader.batch_size
+    assert cfg.custom_hooks == [dict(type='mtkd_mm.LearnerUpdateHook')]

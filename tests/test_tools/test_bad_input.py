@@ -279,3 +279,31 @@ def test_learned_weighting_without_its_hook(tool, tmp_path, teachers):
     assert code == 2
     assert_one_line_error(err, 'model.weighting (MTKDRL) learns only through '
                           'LearnerUpdateHook, which the config lacks')
+
+
+def test_mmkd_batch_size_and_detector_family(tool, workspace, teachers,
+                                             monkeypatch):
+    """MMKD's feature network is as wide as the batch; its look-ahead
+    cannot re-run a two-stage detector's loss (RoIs sampled again)."""
+    monkeypatch.chdir(workspace)
+    config = REPO / 'configs' / 'mmkd' / 'resnet18_narrow_shapes.py'
+    code, err = tool('train', config, '--work-dir', workspace / 'cls',
+                     '--cfg-options', 'train_dataloader.batch_size=8',
+                     f"model.teachers.0.checkpoint={teachers['cls']}",
+                     f"model.teachers.1.checkpoint={teachers['cls']}")
+    assert code == 2
+    assert_one_line_error(err, 'model.weighting.batch_size is 16 but '
+                          'train_dataloader.batch_size is 8')
+    detector = workspace / 'mmkd_faster_rcnn.py'
+    detector.write_text(
+        f"_base_ = '{REPO / 'configs/baselines/aver'}"
+        "/faster-rcnn_r18_fpn_narrow_shapes.py'\n"
+        "model = dict(weighting=dict(type='MMKD', batch_size=4))\n"
+        "custom_hooks = [dict(type='mtkd_mm.LearnerUpdateHook')]\n")
+    code, err = tool('train', detector, '--work-dir', workspace / 'det',
+                     '--cfg-options',
+                     f"model.teachers.0.checkpoint={teachers['det']}",
+                     f"model.teachers.1.checkpoint={teachers['det']}")
+    assert code == 2
+    assert_one_line_error(err, 'model.weighting MMKD: the look-ahead '
+                          're-runs the student loss')
