@@ -20,5 +20,9 @@ model = dict(
     temperature=4.0,
     logit_loss_weight=1.0,
     feature_loss_weight=100.0,
-    connector=dict(type='BottleneckConnector'))
+    connector=dict(type='BottleneckConnector'),
+    student=dict(
+        backbone=dict(norm_cfg=dict(type='BN', requires_grad=True)),
+        decode_head=dict(norm_cfg=dict(type='BN', requires_grad=True)),
+        auxiliary_head=dict(norm_cfg=dict(type='BN', requires_grad=True))))
 custom_hooks = [dict(type='mtkd_mm.LearnerUpdateHook')]

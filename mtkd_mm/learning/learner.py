@@ -1,5 +1,5 @@
 """The learner contract: a part of the distiller that learns while the
-student is distilled (the MTKD-RL agent; the MMKD and RLKD networks next)."""
+student is distilled (the MTKD-RL agent, the MMKD networks)."""
 from abc import ABCMeta, abstractmethod
 
 import torch
@@ -93,9 +93,13 @@ def replay(learner, optim_wrapper, entries, reduce_gradients=None):
         loss = learner.update_loss(entry)
         optim_wrapper.backward(loss)
         if reduce_gradients is not None:
-            reduce_gradients([
-                p.grad for p in learner.parameters() if p.grad is not None
-            ])
+            # every rank reduces the same list, even where a part got no
+            # gradient on this rank (e.g. MMKD's feature network on a
+            # smaller last batch)
+            for p in learner.parameters():
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+            reduce_gradients([p.grad for p in learner.parameters()])
         optim_wrapper.step()
         learner.after_update_step(entry)
         losses.append(float(loss))

@@ -65,7 +65,7 @@ class VirtualOptimizer:
     @staticmethod
     def _adam(param, grad, group, state, decoupled=False):
         lr, (beta1, beta2) = group['lr'], group['betas']
-        if decoupled:
+        if group.get('decoupled_weight_decay', decoupled):
             param = param * (1 - lr * group['weight_decay'])
         else:
             grad = grad + group['weight_decay'] * param

@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 import torch
 import torch.nn as nn
+from mmengine.dist import get_world_size
 from torch.func import functional_call
 
 from mtkd_mm.errors import BuildError
@@ -30,9 +31,10 @@ class WeightNetwork(nn.Module):
 
 
 class LatestBatch(ExperienceBuffer):
-    """The raw batch of the current student step: MMKD's quiz batch (the
-    reference's default, without its hard buffer). It never outlives the
-    iteration, so a checkpoint holds none."""
+    """The raw batch of the latest student step: MMKD's quiz batch (the
+    reference's default, without its hard buffer). The next step's batch
+    replaces it, so a checkpoint holds none (a resumed run observes its
+    next batch before its next meta step)."""
 
     def __init__(self):
         super().__init__(max_batches=1)
@@ -95,7 +97,7 @@ class MMKD(Learner, TeacherWeighting):
         self.batch_size = int(batch_size)
         self.virtual_steps = int(virtual_steps)
         self.weights_carry_gradients = False
-        self._student = None
+        self._look_ahead_of = None
 
     def setup(self, info):
         if len(info.logit_teachers) != len(info.names):
@@ -132,8 +134,20 @@ class MMKD(Learner, TeacherWeighting):
             VirtualOptimizer(optim_wrapper.optimizer, {})
         except ValueError as error:
             raise BuildError(f'model.weighting MMKD: {error}') from None
+        if optim_wrapper.clip_grad_kwargs or (
+                optim_wrapper._accumulative_counts > 1):
+            raise BuildError(
+                'model.weighting MMKD: its look-ahead does not model '
+                'optim_wrapper.clip_grad or accumulative_counts')
+        if get_world_size() > 1 and any(
+                isinstance(m, nn.SyncBatchNorm)
+                for m in distiller.student.modules()):
+            raise BuildError(
+                'model.weighting MMKD: SyncBN has no second derivative, '
+                "which the look-ahead needs; give the student norm_cfg="
+                "dict(type='BN') (the reference uses plain BN)")
         # a tuple: the distiller is not a submodule of its weighting
-        self._student = (distiller, optim_wrapper)
+        self._look_ahead_of = (distiller, optim_wrapper)
 
     def observe(self, data_batch):
         self.experience.entries.append(dict(batch=data_batch))
@@ -150,7 +164,7 @@ class MMKD(Learner, TeacherWeighting):
 
     def update_loss(self, entry):
         """The student's own loss on the batch after the look-ahead."""
-        distiller, optim_wrapper = self._student
+        distiller, optim_wrapper = self._look_ahead_of
         data = distiller.data_preprocessor(entry['batch'], True)
         return self.meta_loss(distiller, optim_wrapper.optimizer,
                               data['inputs'], data['data_samples'])

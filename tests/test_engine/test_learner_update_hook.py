@@ -9,7 +9,8 @@ and the toy learner of ``tests/toy_learner.py`` (Adam, a buffer).
 - A run stopped right after an update and resumed with ``--resume`` (torch's
   default ``weights_only=True``) ends with the same student and learner as
   an uninterrupted one; the teacher weights of every logged iteration reach
-  TensorBoard as well as the JSON log.
+  TensorBoard as well as the JSON log; ``tools/test.py`` evaluates the
+  distiller's checkpoint.
 - In an epoch-based loop the schedule is the MTKD-RL reference's
   (winycg/MTKD-RL ``train_loops.py``): an update after each batch whose
   index in the epoch is a non-zero multiple of the interval, one over what
@@ -134,6 +135,9 @@ def test_resume_after_update_equals_uninterrupted(workspace, learner_config):
         'updates']
     assert str(saved['optim_wrapper']) == str(
         uninterrupted['learners']['weighting']['optim_wrapper'])
+    # tools/test.py on the distiller's checkpoint: nothing learns there
+    run_in_process('test', config, whole / 'iter_20.pth', '--work-dir',
+                   workspace / 'test', cwd=workspace)
 
     # the same run's teacher weights, in TensorBoard and in the JSON log
     logged = [json.loads(line) for line in next(

@@ -8,8 +8,8 @@ times, interleaved: the student-only train step, each teacher's no-grad
 forward, and the whole distillation train step; the weighting's own time is
 measured inside the distillation step, and a learning weighting's update
 (every --update-interval iterations, or its own update_interval) is
-amortised per iteration. It prints medians and, last, one JSON object with every figure (seconds, peak
-RSS in MiB). With ``--weightings`` the distillation step is timed once per
+amortised per iteration. It prints medians and, last, one JSON object
+with every figure (seconds, peak RSS in MiB). With ``--weightings`` the distillation step is timed once per
 weighting on the same batch, in alternating order (the first is the
 reference of the ratios).
 """
@@ -119,6 +119,11 @@ def main():
     }
     for name in learner_optim:
         weightings[name].attach(distiller, optim, batch_size)
+        interval = args.update_interval or weightings[name].update_interval
+        if interval > args.warmup + args.iters:
+            print(f'warning: {name} updates every {interval} iterations, '
+                  f'after the {args.warmup + args.iters} timed here: its '
+                  'update is not timed (set --update-interval)')
     names = distiller.teacher_names
     times = defaultdict(list)
     update_seconds = defaultdict(float)
@@ -145,7 +150,7 @@ def main():
             if name in learner_optim:
                 weighting.observe(batch)
             interval = args.update_interval or getattr(
-                weighting, 'update_interval', 0)
+                weighting, 'update_interval', 1)
             if name in learner_optim and (index + 1) % interval == 0:
                 t_update = timed(lambda: replay(
                     weighting, learner_optim[name],

@@ -7,7 +7,7 @@ from mmengine.dist import (all_gather_object, all_reduce_params, broadcast,
                            get_world_size)
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.optim import build_optim_wrapper
+from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
 from mtkd_mm.learning import replay
@@ -74,6 +74,8 @@ class LearnerUpdateHook(Hook):
         return distiller_of(runner).learners()
 
     def before_run(self, runner):
+        if not isinstance(runner.optim_wrapper, OptimWrapper):
+            return  # tools/test.py, runner.val(): nothing learns
         for name, learner in self.learners(runner).items():
             learner.attach(distiller_of(runner), runner.optim_wrapper,
                            train_batch_size(runner))
@@ -93,14 +95,14 @@ class LearnerUpdateHook(Hook):
             else:
                 due = self.every_n_train_iters(runner, interval)
             if due:
-                self.update(runner, name, learner)
+                self.update(runner, name, learner, runner.iter + 1)
 
     def after_train_epoch(self, runner):
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
             for name, learner in self.learners(runner).items():
-                self.update(runner, name, learner)
+                self.update(runner, name, learner, runner.iter)
 
-    def update(self, runner, name, learner):
+    def update(self, runner, name, learner, iters_done):
         entries = learner.experience.drain()
         reduce_gradients = None
         if get_world_size() > 1:
@@ -125,10 +127,10 @@ class LearnerUpdateHook(Hook):
         hub.update_scalar(f'train/{name}.update_loss',
                           sum(losses) / len(losses))
         hub.update_scalar(f'train/{name}.update_seconds_per_iter',
-                          self.update_seconds[name] / (runner.iter + 1))
+                          self.update_seconds[name] / iters_done)
         runner.logger.info(
             f'{name} ({type(learner).__name__}) update {self.updates[name]}:'
-            f' replayed {len(entries)} batches at iter {runner.iter + 1}')
+            f' replayed {len(entries)} batches at iter {iters_done}')
 
     def before_save_checkpoint(self, runner, checkpoint):
         checkpoint[CHECKPOINT_KEY] = {
@@ -143,6 +145,8 @@ class LearnerUpdateHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint):
         saved = checkpoint.get(CHECKPOINT_KEY, {})
         for name, learner in self.learners(runner).items():
+            if name not in self.optim_wrappers:
+                continue  # not training
             if name not in saved:
                 runner.logger.warning(
                     f'the checkpoint holds no optimiser state or experience '

@@ -45,6 +45,8 @@ class TeacherWeightsByDomainHook(Hook):
         model.weighting.register_forward_hook(self._keep)
 
     def _keep(self, module, args, weights):
+        if weights.logit.requires_grad:
+            return  # a look-ahead's weights (MMKD), not the student step's
         self._last = weights
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
