@@ -14,10 +14,10 @@ import sys
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import DictAction
-from mmengine.model import is_model_wrapper
 
 from mtkd_mm.checkpoint_safety import why_unloadable
 from mtkd_mm.config_refs import read_config
+from mtkd_mm.engine.distiller_of import distiller_of
 from mtkd_mm.errors import INPUT_ERRORS
 from mtkd_mm.packages import import_scope
 
@@ -189,8 +189,7 @@ def check_learners(runner):
     """A distiller with learners (the MTKD-RL agent, …) needs the
     ``LearnerUpdateHook`` among the runner's: without it they would never
     learn, silently."""
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = distiller_of(runner)
     learners = getattr(model, 'learners', dict)()
     if learners and not any(
             type(h).__name__ == 'LearnerUpdateHook' for h in runner.hooks):

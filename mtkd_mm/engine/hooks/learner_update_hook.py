@@ -6,19 +6,14 @@ from functools import partial
 from mmengine.dist import (all_gather_object, all_reduce_params, broadcast,
                            get_world_size)
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
+from mtkd_mm.engine.distiller_of import distiller_of
 from mtkd_mm.learning import replay
 from mtkd_mm.registry import HOOKS
 
 CHECKPOINT_KEY = 'learners'
-
-
-def distiller_of(runner):
-    model = runner.model
-    return model.module if is_model_wrapper(model) else model
 
 
 def train_batch_size(runner):

@@ -4,8 +4,8 @@ import hashlib
 import torch
 from mmengine.dist import all_gather_object, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
+from mtkd_mm.engine.distiller_of import distiller_of
 from mtkd_mm.registry import HOOKS
 
 
@@ -68,8 +68,7 @@ class RankConsistencyHook(Hook):
         """Gather every rank's digests; raise naming the first difference."""
         if get_world_size() == 1:
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = distiller_of(runner)
         digests = tensor_digests(model, self.with_buffers, self.prefixes)
         gathered = all_gather_object(digests)
         runner.logger.info(

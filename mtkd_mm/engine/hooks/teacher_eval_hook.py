@@ -1,8 +1,8 @@
 """Evaluate every teacher once before training."""
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
+from mtkd_mm.engine.distiller_of import distiller_of
 from mtkd_mm.registry import HOOKS
 
 
@@ -17,8 +17,7 @@ class TeacherEvalHook(Hook):
     priority = 'LOW'
 
     def before_train(self, runner):
-        distiller = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        distiller = distiller_of(runner)
         dataloader = runner.val_dataloader
         for name, teacher in distiller.teachers.items():
             evaluator = runner.build_evaluator(runner.cfg.val_evaluator)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from mmengine.dist import all_gather_object, is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
+from mtkd_mm.engine.distiller_of import distiller_of
 from mtkd_mm.registry import HOOKS
 
 
@@ -38,8 +38,7 @@ class TeacherWeightsByDomainHook(Hook):
         self._last = None
 
     def before_train(self, runner):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = distiller_of(runner)
         self.names = model.teacher_names
         self.logit_names = [self.names[k] for k in model.logit_teachers]
         model.weighting.register_forward_hook(self._keep)
