@@ -224,11 +224,9 @@ def test_virtual_step_is_the_real_step(kind):
                                rtol=1e-12, atol=1e-12)
 
 
-def test_meta_step_rolls_back_the_real_student():
-    """On the shapes classification distiller: a meta step trains both
-    networks and leaves the student's and connectors' parameters, their
-    BatchNorm statistics and the student optimiser's state bitwise as they
-    were."""
+def rolled_back_setup():
+    """The shapes classification distiller with MMKD (batch 4) after one
+    real SGD step, its optimiser and a preprocessed batch."""
     from mmpretrain.structures import DataSample
 
     from tests.test_distill.helpers import CLS_DISTILL, build_model, load_cfg
@@ -251,6 +249,15 @@ def test_meta_step_rolls_back_the_real_student():
     total.backward()
     optimizer.step()
     optimizer.zero_grad()
+    return model, optimizer, data
+
+
+def test_meta_step_rolls_back_the_real_student():
+    """On the shapes classification distiller: a meta step trains both
+    networks and leaves the student's and connectors' parameters, their
+    BatchNorm statistics and the student optimiser's state bitwise as they
+    were."""
+    model, optimizer, data = rolled_back_setup()
     state = copy.deepcopy(model.state_dict())
     optimizer_state = copy.deepcopy(optimizer.state_dict())
     meta = model.weighting.meta_loss(model, optimizer, data['inputs'],
@@ -263,3 +270,33 @@ def test_meta_step_rolls_back_the_real_student():
     assert_same_optimizer_state(optimizer.state_dict(), optimizer_state)
     assert all(p.grad is None for n, p in model.named_parameters()
                if n.startswith(('student.', 'connectors.', 'teachers.')))
+
+
+def test_teachers_run_once_per_meta_step(monkeypatch):
+    """Two virtual steps share the teachers' records: one forward of each
+    teacher per meta step, and the meta-gradient is the one of a look-ahead
+    that runs the teachers for every step."""
+    from contextlib import nullcontext
+
+    model, optimizer, data = rolled_back_setup()
+    calls = []
+    for name, teacher in model.teachers.items():
+        teacher.backbone.register_forward_hook(
+            lambda *_, name=name: calls.append(name))
+
+    def meta_gradients():
+        for p in model.weighting.parameters():
+            p.grad = None
+        model.weighting.meta_loss(model, optimizer, data['inputs'],
+                                  data['data_samples']).backward()
+        return [p.grad.clone() for p in model.weighting.parameters()]
+
+    shared = meta_gradients()
+    assert sorted(calls) == sorted(model.teacher_names)
+    calls.clear()
+    monkeypatch.setattr(type(model), 'teachers_run_once',
+                        lambda self: nullcontext())
+    rerun = meta_gradients()
+    assert sorted(calls) == sorted(model.teacher_names * 2)
+    for a, b in zip(shared, rerun):
+        assert torch.equal(a, b)

@@ -8,9 +8,9 @@
 # and one on the student's own loss with the student's optimiser, then the
 # student's own loss on the quiz batch, with roll-back; T = 4, alpha = 1,
 # beta = 100 with the 1x1-3x3-1x1 connector (BottleneckConnector).
-# Ours: the quiz batch is the current batch (the reference's default; its
-# optional hard buffer is not built yet); the feature network is sized from
-# the config's per-rank batch size; for segmentation the networks
+# The quiz batch: the current batch (the reference's default), or its
+# --hard_buffer with model.weighting.quiz='hard'. Ours: the feature network is
+# sized from the config's per-rank batch size; for segmentation the networks
 # read each image's mean class probabilities (teachers and student).
 _base_ = '../_base_/distill/cityscapes_deeplabv3_r18.py'
 

@@ -1,4 +1,6 @@
 """The multi-teacher distiller: one student, K frozen teachers, a weighting."""
+from contextlib import contextmanager
+
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -12,6 +14,24 @@ from mtkd_mm.weightings import (PoolInfo, TeacherState,
                                 weighted_teacher_loss)
 
 from .teacher_pool import TeacherPool, read_model_config
+
+
+def same_points(points, context, other_points, other_context):
+    """Whether two losses compared the same points of one batch."""
+    def same(a, b):
+        if torch.is_tensor(a) and torch.is_tensor(b):
+            return a.shape == b.shape and torch.equal(a, b)
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(
+                same(a[k], b[k]) for k in a)
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return len(a) == len(b) and all(map(same, a, b))
+        return a == b
+
+    return (points.num_samples == other_points.num_samples
+            and same(points.sample_index, other_points.sample_index)
+            and same(points.labels, other_points.labels)
+            and same(context, other_context))
 
 
 def build_own(registry, cfg, key):
@@ -122,6 +142,7 @@ class MultiTeacherDistiller(BaseModel):
         self.connectors, self.pool_info = self._build_connectors(
             connector, probe_size)
         self.weighting = self.build_weighting(weighting)
+        self._kept_records = None
         # Learners learn in LearnerUpdateHook: DDP must not wait for their
         # gradients in the student's backward pass.
         self._ddp_params_and_buffers_to_ignore = [
@@ -240,12 +261,7 @@ class MultiTeacherDistiller(BaseModel):
         """Student losses plus the weighted distillation losses."""
         losses, student, points = self.view.student_loss(
             self.student, inputs, data_samples)
-        with torch.no_grad():
-            teachers = [
-                self.view.teacher_record(
-                    teacher, self.teachers.inputs_for(name, inputs), points,
-                    student) for name, teacher in self.teachers.items()
-            ]
+        teachers = self._teacher_records(inputs, points, student)
         kl = self._logit_losses(student, teachers, points)
         connected, feature = self._feature_losses(student, teachers)
         learned = self.weighting.weights_carry_gradients
@@ -274,6 +290,36 @@ class MultiTeacherDistiller(BaseModel):
                                weights.feature.mean(dim=0)):
                 result[f'distill.w_feature.{name}'] = w
         return result
+
+    @contextmanager
+    def teachers_run_once(self):
+        """Within it, a loss on the batch of the previous one (the same
+        ``inputs`` tensor, points and student context) reuses that loss's
+        teacher records instead of running the teachers again: a
+        look-ahead (MMKD) takes several virtual steps on one batch, and the
+        teachers are fixed."""
+        self._kept_records = {}
+        try:
+            yield
+        finally:
+            self._kept_records = None
+
+    def _teacher_records(self, inputs, points, student):
+        """Each teacher's record on the student's points."""
+        kept = self._kept_records
+        if kept and kept['inputs'] is inputs and same_points(
+                kept['points'], kept['context'], points, student.context):
+            return kept['records']
+        with torch.no_grad():
+            records = [
+                self.view.teacher_record(
+                    teacher, self.teachers.inputs_for(name, inputs), points,
+                    student) for name, teacher in self.teachers.items()
+            ]
+        if kept is not None:
+            kept.update(inputs=inputs, points=points, context=student.context,
+                        records=records)
+        return records
 
     def _logit_losses(self, student, teachers, points):
         """(B, K_l) per-sample logit loss to each teacher with logits."""

@@ -1,7 +1,9 @@
 from .experience import ExperienceBuffer
+from .hard_buffer import HardBuffer
 from .learner import Learner, replay
 from .look_ahead import VirtualOptimizer, look_ahead
 
 __all__ = [
-    'ExperienceBuffer', 'Learner', 'VirtualOptimizer', 'look_ahead', 'replay'
+    'ExperienceBuffer', 'HardBuffer', 'Learner', 'VirtualOptimizer',
+    'look_ahead', 'replay'
 ]

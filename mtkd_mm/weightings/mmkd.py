@@ -8,8 +8,8 @@ from mmengine.dist import get_world_size
 from torch.func import functional_call
 
 from mtkd_mm.errors import BuildError
-from mtkd_mm.learning import (ExperienceBuffer, Learner, VirtualOptimizer,
-                              look_ahead)
+from mtkd_mm.learning import (ExperienceBuffer, HardBuffer, Learner,
+                              VirtualOptimizer, look_ahead)
 from mtkd_mm.registry import WEIGHTINGS
 
 from .base import TeacherWeighting, TeacherWeights
@@ -57,15 +57,21 @@ class MMKD(Learner, TeacherWeighting):
     skips such batches).
 
     Every ``update_interval`` student steps (the reference's ``meta_freq``:
-    5) ``LearnerUpdateHook`` takes a meta step on the current batch (the
-    reference's quiz batch without its hard buffer, its default): on a
+    5) ``LearnerUpdateHook`` takes a meta step on a quiz batch: the current
+    batch (``quiz='latest'``, the reference's default) or one drawn from a
+    :class:`~mtkd_mm.learning.HardBuffer` (``quiz='hard'``, the
+    reference's ``--hard_buffer``): the first images, then each batch's hard
+    ones, misclassified samples in classification (the reference's rule),
+    the ``hard_fraction`` of images with the highest per-image student CE
+    over their points for detection and segmentation (ours). On a
     functional copy of the student and connectors, two virtual steps of the
     student's optimiser (its lr, momentum, weight decay and state) on
     α·L_logit + β·L_feat weighted by the networks, a third on the
     student's own loss, then the student's own loss at those parameters,
     back-propagated through the three steps into both networks (Adam). The
     real student, its buffers (BatchNorm statistics) and its optimiser
-    state are untouched (the reference's roll-back).
+    state are untouched (the reference's roll-back). The teachers run once
+    per meta step: the virtual steps share their records.
 
     The look-ahead runs the distiller's own loss, so the student's own
     loss must be a function of its parameters alone: two-stage detectors,
@@ -79,6 +85,11 @@ class MMKD(Learner, TeacherWeighting):
         update_interval (int): student steps between meta steps.
         virtual_steps (int): virtual distillation steps before the one on
             the student's own loss (the reference: 2).
+        quiz (str): ``'latest'`` or ``'hard'`` (see above).
+        hard_buffer_size (int, optional): images in the hard buffer; None:
+            4 × ``batch_size`` (the reference's 256 for its batch of 64).
+        hard_fraction (float): for detection and segmentation, the share of
+            each batch's images that are hard (ours).
     """
 
     reads = ('teacher_summary', 'student_summary', 'gram')
@@ -90,14 +101,33 @@ class MMKD(Learner, TeacherWeighting):
                      optimizer=dict(type='Adam', lr=1e-3,
                                     weight_decay=1e-4)),
                  update_interval=5,
-                 virtual_steps=2):
+                 virtual_steps=2,
+                 quiz='latest',
+                 hard_buffer_size=None,
+                 hard_fraction=0.25):
         super().__init__()
         self.init_learner(optim_wrapper, update_interval, buffer_size=1)
-        self.experience = LatestBatch()
         self.batch_size = int(batch_size)
         self.virtual_steps = int(virtual_steps)
+        if quiz == 'latest':
+            self.experience = LatestBatch()
+        elif quiz == 'hard':
+            self.experience = HardBuffer(
+                hard_buffer_size or 4 * self.batch_size, self.batch_size,
+                seed=torch.initial_seed())
+            self.reads = type(self).reads + ('student_ce', )
+        else:
+            raise ValueError(f"MMKD.quiz must be 'latest' or 'hard', got "
+                             f'{quiz!r}')
+        if not 0 < hard_fraction <= 1:
+            raise ValueError('MMKD.hard_fraction must be in (0, 1], got '
+                             f'{hard_fraction!r}')
+        self.quiz = quiz
+        self.hard_fraction = hard_fraction
         self.weights_carry_gradients = False
         self._look_ahead_of = None
+        self._points_are_samples = None
+        self._hard = None
 
     def setup(self, info):
         if len(info.logit_teachers) != len(info.names):
@@ -117,7 +147,21 @@ class MMKD(Learner, TeacherWeighting):
             feature = self.feature_network(state.gram)
         else:
             feature = state.uniform(state.num_teachers)
+        if self.quiz == 'hard' and self.training and not (
+                self.weights_carry_gradients):
+            self._hard = self.hard_samples(state)
         return TeacherWeights(logit=logit, feature=feature)
+
+    def hard_samples(self, state):
+        """(B,) bool: the samples the hard buffer takes from this batch."""
+        if self._points_are_samples:
+            logits = state.student.logits.detach()
+            return logits.argmax(dim=1) != state.points.labels
+        loss = state.student_ce
+        hard = torch.zeros_like(loss, dtype=torch.bool)
+        count = max(1, round(self.hard_fraction * len(loss)))
+        hard[loss.topk(count).indices] = True
+        return hard
 
     def attach(self, distiller, optim_wrapper, batch_size):
         if type(distiller.view).__name__ == 'TwoStageDetectionView':
@@ -148,9 +192,15 @@ class MMKD(Learner, TeacherWeighting):
                 "dict(type='BN') (the reference uses plain BN)")
         # a tuple: the distiller is not a submodule of its weighting
         self._look_ahead_of = (distiller, optim_wrapper)
+        # classification: one point per sample, and the reference's rule
+        self._points_are_samples = (
+            not distiller.view.summary_uses_probabilities)
 
     def observe(self, data_batch):
-        self.experience.entries.append(dict(batch=data_batch))
+        if self.quiz == 'hard':
+            self.experience.put(data_batch, self._hard)
+        else:
+            self.experience.entries.append(dict(batch=data_batch))
 
     @contextmanager
     def carrying_gradients(self):
@@ -199,7 +249,7 @@ class MMKD(Learner, TeacherWeighting):
                                      (inputs, data_samples), {'mode': 'loss'})
             return distiller.parse_losses(losses)[0]
 
-        with self.carrying_gradients():
+        with self.carrying_gradients(), distiller.teachers_run_once():
             params = look_ahead(
                 [distillation] * self.virtual_steps + [own], params,
                 VirtualOptimizer(optimizer, names))

@@ -1,8 +1,9 @@
-"""tools/train.py on the AVER shapes configs with two shapes-trained teachers:
-it trains, logs the distillation losses and teacher weights, and the
-exported student, evaluated with the plain student config, scores what the
-distiller's own evaluation scored. The teachers' own scores
-(``TeacherEvalHook``) equal what their training runs measured."""
+"""tools/train.py on the AVER and MMKD shapes configs with two shapes-trained
+teachers: it trains, logs the distillation losses and teacher weights (and
+MMKD's meta steps), and the exported student, evaluated with the plain
+student config, scores what the distiller's own evaluation scored. The
+teachers' own scores (``TeacherEvalHook``) equal what their training runs
+measured."""
 import pytest
 
 from tests.conftest import (REPO, last_scalars, load_tool_module, run,
@@ -57,11 +58,50 @@ def test_aver_distillation_and_student_export(workspace, base_runs, name,
                       abs=TOLERANCE[metric]), \
         'the pool evaluation of the 200-iteration teacher'
 
+    assert_export_scores_the_same(workspace, work_dir / f'iter_{ITERS}.pth',
+                                  name, metric, distilled)
+
+
+def assert_export_scores_the_same(workspace, checkpoint, name, metric,
+                                  distilled):
+    """The student exported from ``checkpoint`` and tested with the plain
+    student config scores ``distilled``."""
     student_ckpt = workspace / 'student.pth'
     exporter = load_tool_module('tools/model_converters/export_student.py')
-    exporter.export_student(work_dir / f'iter_{ITERS}.pth', student_ckpt)
+    exporter.export_student(checkpoint, student_ckpt)
     test_dir = workspace / 'test_student'
     run_in_process('test', REPO / 'configs' / 'shapes' / f'{name}.py',
                    student_ckpt, '--work-dir', test_dir, cwd=workspace)
     assert last_scalars(test_dir, metric)[metric] == pytest.approx(
         distilled, abs=TOLERANCE[metric])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name,metric,teachers', [
+    task for task in TASKS if not task[0].startswith('faster-rcnn')])
+def test_mmkd_distillation_and_student_export(workspace, base_runs, name,
+                                              metric, teachers):
+    """configs/mmkd/ for every task it accepts (two-stage detectors are
+    refused): two meta steps in 10 iterations, the networks' weights
+    logged, the export tested."""
+    base = base_runs(name)
+    work_dir = workspace / 'distill'
+    iters = 10
+    run(['python', REPO / 'tools' / 'train.py',
+         REPO / 'configs' / 'mmkd' / f'{name}.py', '--work-dir', work_dir,
+         '--cfg-options',
+         f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
+         f'model.teachers.1.checkpoint={base / "iter_100.pth"}',
+         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+         f'default_hooks.checkpoint.interval={iters}',
+         'default_hooks.logger.interval=5'], cwd=workspace)
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert 'weighting (MMKD) update 2: replayed 1 batches at iter 10' in log
+    logged = last_scalars(work_dir, 'weighting.update_loss')
+    assert logged['weighting.update_loss'] > 0
+    for kind in ('logit', 'feature'):
+        weights = [logged[f'distill.w_{kind}.{t}'] for t in teachers]
+        assert sum(weights) == pytest.approx(1, abs=1e-3), kind
+    distilled = last_scalars(work_dir, metric)[metric]
+    assert_export_scores_the_same(workspace, work_dir / f'iter_{iters}.pth',
+                                  name, metric, distilled)

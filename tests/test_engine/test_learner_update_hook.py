@@ -38,6 +38,9 @@ LEARNERS = {
     'ToyLearnedWeighting': (
         "weighting=dict(_delete_=True, type='ToyLearnedWeighting',"
         ' update_interval=5)'),
+    # quiz batches from a hard buffer of 16 images, full after 2 batches
+    'MMKD_hard': ("weighting=dict(_delete_=True, type='MMKD', batch_size=8,"
+                  " update_interval=5, quiz='hard', hard_buffer_size=16)"),
 }
 UPDATE_LINE = r'weighting \((\w+)\) update \d+: replayed (\d+) batches'
 # batches per update and rank: the stored experience since the last update,
@@ -45,18 +48,24 @@ UPDATE_LINE = r'weighting \((\w+)\) update \d+: replayed (\d+) batches'
 REPLAYED = {'MTKDRL': '5', 'MMKD': '1', 'ToyLearnedWeighting': '5'}
 
 
-@pytest.fixture(params=sorted(LEARNERS))
-def learner_config(request, workspace, base_runs):
+def rank_digests(log):
+    """Per logged check, the model digests of each rank."""
+    return [ast.literal_eval(line.split('rank: ')[1])
+            for line in log.splitlines()
+            if 'model digests per rank' in line]
+
+
+def write_learner_config(workspace, base_runs, learner):
     """The MTKD-RL shapes config with shapes-trained teachers, the learner
-    of the parameter updated every 5 iterations, a check of the learner
-    across ranks every 5 iterations, and a TensorBoard backend."""
+    (a key of ``LEARNERS``) updated every 5 iterations, a check of the
+    learner across ranks every 5 iterations, and a TensorBoard backend."""
     base = base_runs('resnet18_narrow_shapes')
-    path = workspace / f'{request.param}.py'
+    path = workspace / f'{learner}.py'
     path.write_text(
         f"_base_ = '{RL_CLS}'\n"
         "custom_imports = dict(imports=['tests.toy_learner'])\n"
         'model = dict(\n'
-        f'    {LEARNERS[request.param]},\n'
+        f'    {LEARNERS[learner]},\n'
         '    teachers=[\n'
         f"        dict(name='resnet_a', config='{TEACHER}',\n"
         f"             checkpoint='{base / 'iter_200.pth'}'),\n"
@@ -74,7 +83,13 @@ def learner_config(request, workspace, base_runs):
         'visualizer = dict(vis_backends=[\n'
         "    dict(type='LocalVisBackend'),\n"
         "    dict(type='TensorboardVisBackend')])\n")
-    return request.param, path
+    return path
+
+
+@pytest.fixture(params=['MMKD', 'MTKDRL', 'ToyLearnedWeighting'])
+def learner_config(request, workspace, base_runs):
+    return request.param, write_learner_config(workspace, base_runs,
+                                               request.param)
 
 
 def tensorboard_scalars(work_dir):
@@ -99,9 +114,7 @@ def test_learners_identical_across_two_cpu_ranks(workspace, learner_config):
     # over ranks), not those of both ranks
     updates = re.findall(UPDATE_LINE, log)
     assert updates == [(learner, REPLAYED[learner])] * 4, proc.stdout[-3000:]
-    digests = [ast.literal_eval(line.split('rank: ')[1])
-               for line in log.splitlines()
-               if 'model digests per rank' in line]
+    digests = rank_digests(log)
     # iters 5, 10, 15, 20 and the end; the whole model's parameters, then
     # the learner's parameters and buffers
     assert len(digests) == 10
@@ -109,6 +122,25 @@ def test_learners_identical_across_two_cpu_ranks(workspace, learner_config):
         assert len(per_rank) == 2 and per_rank[0] == per_rank[1]
     learned = digests[1::2]
     assert learned[0][0] != learned[-1][0], 'the learner learnt'
+
+
+@pytest.mark.slow
+def test_mmkd_hard_quiz_across_two_cpu_ranks(workspace, base_runs):
+    """MMKD's quiz batches from each rank's own hard buffer: every meta step
+    has a quiz batch, and the networks stay identical across ranks."""
+    config = write_learner_config(workspace, base_runs, 'MMKD_hard')
+    work_dir = workspace / 'dist'
+    proc = run(['bash', REPO / 'tools' / 'dist_train.sh', config, '2',
+                '--work-dir', work_dir], cwd=workspace,
+               env={'PORT': '29614'})
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert re.findall(UPDATE_LINE, log) == [('MMKD', '1')] * 4, (
+        proc.stdout[-3000:])
+    digests = rank_digests(log)
+    assert len(digests) == 10
+    for per_rank in digests:
+        assert len(per_rank) == 2 and per_rank[0] == per_rank[1]
+    assert digests[1][0] != digests[-1][0], 'the networks learnt'
 
 
 @pytest.mark.slow
