@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from mtkd_mm.learning import VirtualOptimizer, look_ahead
 from mtkd_mm.weightings import MMKD, PoolInfo
 from mtkd_mm.weightings.mmkd import WeightNetwork
+from tests.conftest import REPO
 from tests.test_weightings import NUM_CLASSES, classification_state
 
 
@@ -300,3 +301,50 @@ def test_teachers_run_once_per_meta_step(monkeypatch):
     assert sorted(calls) == sorted(model.teacher_names * 2)
     for a, b in zip(shared, rerun):
         assert torch.equal(a, b)
+
+
+def test_two_stage_look_ahead_trains_the_same_rois():
+    """Faster R-CNN: every loss of a meta step (two virtual steps, the step
+    on the student's loss, the meta-loss) trains the RoIs of the first,
+    the meta-gradient goes through the student's RoIAlign, and the student
+    is rolled back with its mmcv RoIAlign and samplers restored."""
+    from tests.test_distill.helpers import build_model, load_cfg
+    from tests.test_distill.test_one_stage_view import batch
+    cfg = load_cfg(
+        REPO / 'configs/baselines/aver/faster-rcnn_r18_fpn_narrow_shapes.py',
+        **{'model.teachers.0.checkpoint': None,
+           'model.teachers.1.checkpoint': None})
+    cfg.model.weighting = dict(type='MMKD', batch_size=2)
+    torch.manual_seed(0)
+    model = build_model(cfg).train()
+    data = batch(model)
+    optimizer = torch.optim.SGD(
+        [p for n, p in model.named_parameters()
+         if n.startswith(('student.', 'connectors.'))],
+        lr=0.01, momentum=0.9, weight_decay=5e-4)
+    state = copy.deepcopy(model.state_dict())
+    bbox_head = model.student.roi_head.bbox_head
+    trained = []
+
+    def loss_and_target(**kwargs):
+        trained.append(kwargs['rois'])
+        return type(bbox_head).loss_and_target(bbox_head, **kwargs)
+
+    bbox_head.loss_and_target = loss_and_target
+    meta = model.weighting.meta_loss(model, optimizer, data['inputs'],
+                                     data['data_samples'])
+    meta.backward()
+    assert len(trained) == 4
+    for rois in trained[1:]:
+        assert torch.equal(rois, trained[0])
+    assert model.weighting.logit_network.layer.weight.grad.abs().sum() > 0
+    # reached, though zero here: the unnormalised Gram rows of random
+    # teachers saturate the feature network's softmax
+    assert model.weighting.feature_network.layer.weight.grad is not None
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, state[name]), name
+    roi_head = model.student.roi_head
+    assert all(type(layer).__name__ == 'RoIAlign'
+               for layer in roi_head.bbox_roi_extractor.roi_layers)
+    for sampler in (roi_head.bbox_sampler, model.student.rpn_head.sampler):
+        assert 'sample' not in vars(sampler)

@@ -12,8 +12,8 @@
 # --hard_buffer with model.weighting.quiz='hard'. Ours: the feature network is
 # sized from the config's per-rank batch size; for one-stage detection the
 # networks read each image's mean class probabilities over its positive points
-# (sigmoid per class). Two-stage detectors are refused: the look-ahead would
-# sample other RoIs.
+# (sigmoid per class). In the look-ahead mmdet's focal loss takes its torch
+# form on CUDA too (mmcv's has no second derivative).
 _base_ = '../_base_/distill/shapes_fcos.py'
 
 model = dict(

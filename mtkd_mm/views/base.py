@@ -2,6 +2,7 @@
 import importlib
 import sys
 from abc import ABCMeta, abstractmethod
+from contextlib import nullcontext
 
 import torch
 
@@ -140,6 +141,19 @@ class TaskView(metaclass=ABCMeta):
     def teacher_record(self, teacher, inputs, points, student_record):
         """The teacher's record on the student's points (call under
         ``torch.no_grad()``)."""
+
+    def why_no_look_ahead(self, student):
+        """Why :meth:`look_ahead` cannot make ``student``'s loss twice
+        differentiable, or None."""
+        return None
+
+    def look_ahead(self, student, num_images):
+        """A context in which ``student``'s loss on one batch of
+        ``num_images`` is a twice-differentiable function of its parameters
+        alone, as a look-ahead of the student (MMKD) needs: the same random
+        draws in every loss, no op without a second derivative. Default:
+        nothing to change."""
+        return nullcontext()
 
     def can_classify_features(self):
         """Whether :meth:`classify_features` works with this feature place

@@ -2,6 +2,7 @@
 with a RetinaNet, FCOS, GFL or ATSS head), which classify every prior with
 a sigmoid per class."""
 import importlib
+from contextlib import contextmanager
 
 import torch
 
@@ -10,6 +11,7 @@ from mtkd_mm.registry import TASK_VIEWS
 from .base import BuildError, TaskView
 from .distributions import SIGMOID
 from .record import ModelRecord, Points
+from .twice_differentiable import replayed_sampling, torch_focal_loss
 
 # head class → (position of the labels in its get_targets' return value,
 # whether those labels are per level (B*H*W,) image-major (FCOS) rather
@@ -176,6 +178,16 @@ class OneStageDetectionView(TaskView):
             embedding=self.embed(extracted, None),
             logits=logits,
             context=student_record.context)
+
+    @contextmanager
+    def look_ahead(self, student, num_images):
+        """mmdet's focal loss in its torch form (on CUDA it is an mmcv op
+        without a second derivative); the head's sampler, if any, replays
+        its first draw."""
+        sampler = getattr(student.bbox_head, 'sampler', None)
+        with torch_focal_loss(), replayed_sampling(
+                [] if sampler is None else [sampler], num_images):
+            yield
 
     def can_classify_features(self):
         return self.feature_place == 'neck' and self.feature_levels is None

@@ -1,6 +1,7 @@
 """Task view of mmdet's two-stage detectors (``TwoStageDetector`` with a
 standard RoI head, e.g. Faster R-CNN)."""
 import inspect
+from contextlib import contextmanager
 
 import torch
 
@@ -8,6 +9,9 @@ from mtkd_mm.registry import TASK_VIEWS
 
 from .base import BuildError, TaskView
 from .record import ModelRecord, Points
+from .twice_differentiable import (TwiceDifferentiableRoIAlign,
+                                   replayed_sampling, torch_focal_loss,
+                                   torch_roi_align)
 
 
 def has_roi_classifier(model):
@@ -77,6 +81,29 @@ class TwoStageDetectionView(TaskView):
             num_samples=len(data_samples),
             distribution=self.distribution)
         return losses, record, points
+
+    def why_no_look_ahead(self, student):
+        for layer in student.roi_head.bbox_roi_extractor.roi_layers:
+            try:
+                TwiceDifferentiableRoIAlign(layer)
+            except ValueError as error:
+                return f'the student RoI extractor: {error}'
+        return None
+
+    @contextmanager
+    def look_ahead(self, student, num_images):
+        """The RPN's and the RoI head's samplers replay their first draw
+        (the same anchors and RoIs in every loss: the RoIs of the first
+        loss, whatever the look-ahead does to the RPN); the student's
+        RoIAlign and mmdet's focal loss in torch ops (mmcv's have no second
+        derivative)."""
+        samplers = [student.roi_head.bbox_sampler]
+        if getattr(student.rpn_head, 'sampler', None) is not None:
+            samplers.append(student.rpn_head.sampler)
+        with torch_focal_loss(), torch_roi_align(
+                student.roi_head.bbox_roi_extractor), replayed_sampling(
+                    samplers, num_images):
+            yield
 
     def teacher_record(self, teacher, inputs, points, student_record):
         recorder = self.feature_recorder(teacher)

@@ -73,9 +73,12 @@ class MMKD(Learner, TeacherWeighting):
     state are untouched (the reference's roll-back). The teachers run once
     per meta step: the virtual steps share their records.
 
-    The look-ahead runs the distiller's own loss, so the student's own
-    loss must be a function of its parameters alone: two-stage detectors,
-    which sample RoIs at random, are refused.
+    The look-ahead runs the distiller's own loss, which must be a
+    twice-differentiable function of the student's parameters alone: the
+    view's ``look_ahead`` makes every loss of a meta step reuse the random
+    draws of its first (a two-stage detector's anchors and RoIs) and
+    replaces mmcv ops that have no second derivative (RoIAlign, the CUDA
+    focal loss) by torch ones.
 
     Args:
         batch_size (int): the per-rank training batch size (the feature
@@ -164,11 +167,9 @@ class MMKD(Learner, TeacherWeighting):
         return hard
 
     def attach(self, distiller, optim_wrapper, batch_size):
-        if type(distiller.view).__name__ == 'TwoStageDetectionView':
-            raise BuildError(
-                'model.weighting MMKD: the look-ahead re-runs the student '
-                'loss, and a two-stage detector samples other RoIs each '
-                'time; use a one-stage detector')
+        reason = distiller.view.why_no_look_ahead(distiller.student)
+        if reason is not None:
+            raise BuildError(f'model.weighting MMKD: {reason}')
         if batch_size != self.batch_size:
             raise BuildError(
                 f'model.weighting.batch_size is {self.batch_size} but '
@@ -249,8 +250,10 @@ class MMKD(Learner, TeacherWeighting):
                                      (inputs, data_samples), {'mode': 'loss'})
             return distiller.parse_losses(losses)[0]
 
-        with self.carrying_gradients(), distiller.teachers_run_once():
+        with self.carrying_gradients(), distiller.teachers_run_once(), \
+                distiller.view.look_ahead(distiller.student,
+                                          len(data_samples)):
             params = look_ahead(
                 [distillation] * self.virtual_steps + [own], params,
                 VirtualOptimizer(optimizer, names))
-        return own(params)
+            return own(params)

@@ -281,10 +281,10 @@ def test_learned_weighting_without_its_hook(tool, tmp_path, teachers):
                           'LearnerUpdateHook, which the config lacks')
 
 
-def test_mmkd_batch_size_and_detector_family(tool, workspace, teachers,
-                                             monkeypatch):
-    """MMKD's feature network is as wide as the batch; its look-ahead
-    cannot re-run a two-stage detector's loss (RoIs sampled again)."""
+def test_mmkd_batch_size_and_roi_layer(tool, workspace, teachers,
+                                       monkeypatch):
+    """MMKD's feature network is as wide as the batch; its look-ahead needs
+    a second derivative of the student's RoI layer, which RoIPool lacks."""
     monkeypatch.chdir(workspace)
     config = REPO / 'configs' / 'mmkd' / 'resnet18_narrow_shapes.py'
     code, err = tool('train', config, '--work-dir', workspace / 'cls',
@@ -298,12 +298,16 @@ def test_mmkd_batch_size_and_detector_family(tool, workspace, teachers,
     detector.write_text(
         f"_base_ = '{REPO / 'configs/baselines/aver'}"
         "/faster-rcnn_r18_fpn_narrow_shapes.py'\n"
-        "model = dict(weighting=dict(type='MMKD', batch_size=4))\n"
+        "model = dict(weighting=dict(type='MMKD', batch_size=4),\n"
+        "    student=dict(roi_head=dict(bbox_roi_extractor=dict(\n"
+        "        roi_layer=dict(\n"
+        "            _delete_=True, type='RoIPool', output_size=7)))))\n"
         "custom_hooks = [dict(type='mtkd_mm.LearnerUpdateHook')]\n")
     code, err = tool('train', detector, '--work-dir', workspace / 'det',
                      '--cfg-options',
                      f"model.teachers.0.checkpoint={teachers['det']}",
                      f"model.teachers.1.checkpoint={teachers['det']}")
     assert code == 2
-    assert_one_line_error(err, 'model.weighting MMKD: the look-ahead '
-                          're-runs the student loss')
+    assert_one_line_error(err, 'model.weighting MMKD: the student RoI '
+                          'extractor: RoIPool has no twice-differentiable '
+                          'form here')

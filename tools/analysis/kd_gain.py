@@ -74,7 +74,6 @@ class Task(NamedTuple):
     student: str
     distill: str
     family: str = None
-    refuses: dict = {}  # method -> why it cannot run on this task
 
 
 TASKS = {
@@ -91,8 +90,7 @@ TASKS = {
             'r34': 'detection_teacher_r34.py',
             'r18': 'detection_teacher_r18.py'},
         student='detection_student.py',
-        distill='detection_distill.py',
-        refuses={'MMKD': 'its look-ahead would sample other RoIs'}),
+        distill='detection_distill.py'),
     'one_stage_detection': Task(
         metric='coco/bbox_mAP',
         teachers={
@@ -316,9 +314,6 @@ def main():
     for name in args.tasks:
         task = TASKS[name]
         family = task.family or name
-        for method in set(methods) & set(task.refuses):
-            log(f'{name}: no {method} runs: {task.refuses[method]}')
-        task_methods = [m for m in methods if m not in task.refuses]
         teachers = trained_teachers(family, task, args.work_dir)
         jobs, runs = [], {}
         for seed in args.seeds:
@@ -328,7 +323,7 @@ def main():
             init = (args.work_dir / family / f'seed{seed}' /
                     f'init_{student}.pth')
             save_initial_weights(config_path(task.student), seed, init)
-            for method in task_methods:
+            for method in methods:
                 run_name = method if method == 'plain' or family == name \
                     else f'{name}-{method}'
                 run_dir = init.parent / run_name.replace(' ', '_')
@@ -371,7 +366,7 @@ def main():
             metric=task.metric, seeds=args.seeds,
             teachers={t: m for t, (_, m) in teachers.items()},
             methods={**before.get('methods', {}),
-                     **{m: summarise(runs[m], plain) for m in task_methods}})
+                     **{m: summarise(runs[m], plain) for m in methods}})
         out.write_text(json.dumps(results, indent=2))
     table = markdown(results)
     (args.work_dir / 'kd_gain.md').write_text(table)
