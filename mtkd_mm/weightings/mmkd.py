@@ -67,8 +67,12 @@ class MMKD(Learner, TeacherWeighting):
     functional copy of the student and connectors, two virtual steps of the
     student's optimiser (its lr, momentum, weight decay and state) on
     α·L_logit + β·L_feat weighted by the networks, a third on the
-    student's own loss, then the student's own loss at those parameters,
-    back-propagated through the three steps into both networks (Adam). The
+    student's own loss, then the student's own loss at those parameters
+    (the meta-loss: the reference's CE; ours, the whole loss of the
+    student's model: the RPN's and the RoI head's classification and box
+    terms of a two-stage detector, the dense head's of a one-stage one,
+    the decode and auxiliary heads' CE of a segmenter), back-propagated
+    through the three steps into both networks (Adam). The
     real student, its buffers (BatchNorm statistics) and its optimiser
     state are untouched (the reference's roll-back). The teachers run once
     per meta step: the virtual steps share their records.
