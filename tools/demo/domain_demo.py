@@ -49,6 +49,7 @@ METHODS = {
     'ca_mkd': 'CA-MKD',
     'mtkd_rl': 'MTKD-RL',
     'mtkd_rl_reinforce': 'MTKD-RL, REINFORCE',
+    'mmkd': 'MMKD',
 }
 
 
