@@ -304,10 +304,11 @@ def test_teachers_run_once_per_meta_step(monkeypatch):
 
 
 def test_two_stage_look_ahead_trains_the_same_rois():
-    """Faster R-CNN: every loss of a meta step (two virtual steps, the step
-    on the student's loss, the meta-loss) trains the RoIs of the first,
-    the meta-gradient goes through the student's RoIAlign, and the student
-    is rolled back with its mmcv RoIAlign and samplers restored."""
+    """Faster R-CNN: every loss of a meta step on the batch of the last
+    real step (two virtual steps, the step on the student's loss, the
+    meta-loss) trains that step's RoIs, the meta-gradient goes through the
+    student's RoIAlign, and the student is rolled back with its mmcv
+    RoIAlign and samplers restored."""
     from tests.test_distill.helpers import build_model, load_cfg
     from tests.test_distill.test_one_stage_view import batch
     cfg = load_cfg(
@@ -331,10 +332,13 @@ def test_two_stage_look_ahead_trains_the_same_rois():
         return type(bbox_head).loss_and_target(bbox_head, **kwargs)
 
     bbox_head.loss_and_target = loss_and_target
+    with torch.no_grad():
+        model(**data, mode='loss')  # the real step's RoIs
+    state = copy.deepcopy(model.state_dict())
     meta = model.weighting.meta_loss(model, optimizer, data['inputs'],
                                      data['data_samples'])
     meta.backward()
-    assert len(trained) == 4
+    assert len(trained) == 5
     for rois in trained[1:]:
         assert torch.equal(rois, trained[0])
     assert model.weighting.logit_network.layer.weight.grad.abs().sum() > 0
@@ -348,3 +352,6 @@ def test_two_stage_look_ahead_trains_the_same_rois():
                for layer in roi_head.bbox_roi_extractor.roi_layers)
     for sampler in (roi_head.bbox_sampler, model.student.rpn_head.sampler):
         assert 'sample' not in vars(sampler)
+    with torch.no_grad():
+        model(**data, mode='loss')
+    assert not torch.equal(trained[-1], trained[0]), 'RoIs are drawn anew'

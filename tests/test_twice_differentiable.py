@@ -5,6 +5,7 @@ import torch
 from mmcv.ops import RoIAlign, RoIPool
 
 from mtkd_mm.views.twice_differentiable import (TwiceDifferentiableRoIAlign,
+                                                recorded_sampling,
                                                 replayed_sampling,
                                                 torch_focal_loss)
 
@@ -96,3 +97,19 @@ def test_samplers_replay_their_first_draw_per_image():
     assert [s.draws for s in samplers] == [2, 2]
     assert 'sample' not in vars(samplers[0])
     assert samplers[0].sample('c') == ('c', 3)
+
+
+def test_samplers_replay_a_given_draw_and_record_inside_a_replay():
+    """A real step's recorded draw is replayed by every later loss; a
+    recording inside the replay sees the replayed results."""
+    sampler = CountingSampler()
+    with recorded_sampling([sampler]) as real_step:
+        assert [sampler.sample(image) for image in 'ab'] == [('a', 1),
+                                                            ('b', 2)]
+    with replayed_sampling([sampler], 2, first_draws=real_step):
+        for _ in range(2):
+            with recorded_sampling([sampler]) as inside:
+                assert [sampler.sample(image) for image in 'xy'] == [
+                    ('a', 1), ('b', 2)]
+            assert inside == real_step
+    assert sampler.draws == 2

@@ -147,12 +147,13 @@ class TaskView(metaclass=ABCMeta):
         differentiable, or None."""
         return None
 
-    def look_ahead(self, student, num_images):
+    def look_ahead(self, student, num_images, last_batch=False):
         """A context in which ``student``'s loss on one batch of
         ``num_images`` is a twice-differentiable function of its parameters
         alone, as a look-ahead of the student (MMKD) needs: the same random
-        draws in every loss, no op without a second derivative. Default:
-        nothing to change."""
+        draws in every loss (those of the last real step if ``last_batch``:
+        the batch is that step's), no op without a second derivative.
+        Default: nothing to change."""
         return nullcontext()
 
     def can_classify_features(self):

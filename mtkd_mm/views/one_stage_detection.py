@@ -180,10 +180,11 @@ class OneStageDetectionView(TaskView):
             context=student_record.context)
 
     @contextmanager
-    def look_ahead(self, student, num_images):
+    def look_ahead(self, student, num_images, last_batch=False):
         """mmdet's focal loss in its torch form (on CUDA it is an mmcv op
         without a second derivative); the head's sampler, if any, replays
-        its first draw."""
+        the look-ahead's first draw (the accepted heads' samplers are
+        deterministic: the real step's draw is the same)."""
         sampler = getattr(student.bbox_head, 'sampler', None)
         with torch_focal_loss(), replayed_sampling(
                 [] if sampler is None else [sampler], num_images):

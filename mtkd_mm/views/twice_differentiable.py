@@ -140,20 +140,37 @@ def torch_roi_align(roi_extractor):
 
 
 @contextmanager
-def replayed_sampling(samplers, num_images):
-    """Each sampler's ``sample`` runs for its first ``num_images`` calls
-    (one per image: the first loss), then gives those results again in the
-    same order, so that every later loss on the batch trains the same
-    anchors and RoIs."""
+def recorded_sampling(samplers):
+    """Yields one list per sampler, which its ``sample`` results join in
+    call order (one per image and loss)."""
+    draws = [[] for _ in samplers]
     with ExitStack() as stack:
-        for sampler in samplers:
-            drawn, calls = [], [0]
+        for sampler, drawn in zip(samplers, draws):
 
-            def sample(*args, sampler=sampler, drawn=drawn, calls=calls,
+            def sample(*args, draw=sampler.sample, drawn=drawn, **kwargs):
+                drawn.append(draw(*args, **kwargs))
+                return drawn[-1]
+
+            stack.enter_context(_replaced(sampler, 'sample', sample))
+        yield draws
+
+
+@contextmanager
+def replayed_sampling(samplers, num_images, first_draws=None):
+    """Each sampler's ``sample`` gives the results of a first loss on the
+    batch again, in the same order, so that every loss trains the same
+    anchors and RoIs: those of ``first_draws`` (per sampler, one result
+    per image, e.g. the real step's), else of its own first
+    ``num_images`` calls."""
+    with ExitStack() as stack:
+        for index, sampler in enumerate(samplers):
+            drawn = list(first_draws[index]) if first_draws else []
+            calls = [0]
+
+            def sample(*args, draw=sampler.sample, drawn=drawn, calls=calls,
                        **kwargs):
                 if len(drawn) < num_images:
-                    drawn.append(type(sampler).sample(sampler, *args,
-                                                      **kwargs))
+                    drawn.append(draw(*args, **kwargs))
                 result = drawn[calls[0] % num_images]
                 calls[0] += 1
                 return result

@@ -10,8 +10,8 @@ from mtkd_mm.registry import TASK_VIEWS
 from .base import BuildError, TaskView
 from .record import ModelRecord, Points
 from .twice_differentiable import (TwiceDifferentiableRoIAlign,
-                                   replayed_sampling, torch_focal_loss,
-                                   torch_roi_align)
+                                   recorded_sampling, replayed_sampling,
+                                   torch_focal_loss, torch_roi_align)
 
 
 def has_roi_classifier(model):
@@ -24,6 +24,15 @@ def has_roi_classifier(model):
     forward = getattr(model.roi_head, '_bbox_forward', None)
     return forward is not None and list(
         inspect.signature(forward).parameters) == ['x', 'rois']
+
+
+def samplers_of(model):
+    """The random samplers of a two-stage detector's loss: the RoI head's
+    and the RPN's."""
+    samplers = [model.roi_head.bbox_sampler]
+    if getattr(model.rpn_head, 'sampler', None) is not None:
+        samplers.append(model.rpn_head.sampler)
+    return samplers
 
 
 @TASK_VIEWS.register_module()
@@ -40,6 +49,9 @@ class TwoStageDetectionView(TaskView):
     family = 'mmdet.models.detectors.TwoStageDetector'
     teacher_family = 'mmdet.models.detectors.BaseDetector'
     default_feature_place = 'neck'
+    # the samplers' results of the last student loss (one batch's anchors
+    # and RoIs), for a look-ahead on the same batch
+    _last_draws = None
 
     def check(self, model, who):
         super().check(model, who)
@@ -65,8 +77,9 @@ class TwoStageDetectionView(TaskView):
         recorder.module_output('neck', student.neck)
         recorder.method_call('rois', student.roi_head.bbox_head,
                              'loss_and_target')
-        with recorder.on():
+        with recorder.on(), recorded_sampling(samplers_of(student)) as draws:
             losses = student.loss(inputs, data_samples)
+        self._last_draws = draws
         _, kwargs, result = recorder.calls['rois']
         labels = result['bbox_targets'][0]
         rois = kwargs['rois']
@@ -91,18 +104,21 @@ class TwoStageDetectionView(TaskView):
         return None
 
     @contextmanager
-    def look_ahead(self, student, num_images):
-        """The RPN's and the RoI head's samplers replay their first draw
-        (the same anchors and RoIs in every loss: the RoIs of the first
-        loss, whatever the look-ahead does to the RPN); the student's
-        RoIAlign and mmdet's focal loss in torch ops (mmcv's have no second
-        derivative)."""
-        samplers = [student.roi_head.bbox_sampler]
-        if getattr(student.rpn_head, 'sampler', None) is not None:
-            samplers.append(student.rpn_head.sampler)
+    def look_ahead(self, student, num_images, last_batch=False):
+        """The RPN's and the RoI head's samplers replay one draw: the last
+        real step's if ``last_batch`` (the look-ahead's batch is that
+        step's), else the first loss's; so every loss trains the same
+        anchors and RoIs, whatever the look-ahead does to the RPN. The
+        student's RoIAlign and mmdet's focal loss run as torch ops (mmcv's
+        have no second derivative)."""
+        first_draws = self._last_draws if last_batch else None
+        if first_draws and any(len(d) != num_images for d in first_draws):
+            raise RuntimeError(
+                f'the last real step drew for {len(first_draws[0])} images, '
+                f'the look-ahead has {num_images}: not the same batch')
         with torch_focal_loss(), torch_roi_align(
                 student.roi_head.bbox_roi_extractor), replayed_sampling(
-                    samplers, num_images):
+                    samplers_of(student), num_images, first_draws):
             yield
 
     def teacher_record(self, teacher, inputs, points, student_record):

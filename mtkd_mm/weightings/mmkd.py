@@ -79,8 +79,9 @@ class MMKD(Learner, TeacherWeighting):
 
     The look-ahead runs the distiller's own loss, which must be a
     twice-differentiable function of the student's parameters alone: the
-    view's ``look_ahead`` makes every loss of a meta step reuse the random
-    draws of its first (a two-stage detector's anchors and RoIs) and
+    view's ``look_ahead`` makes every loss of a meta step reuse one random
+    draw (a two-stage detector's anchors and RoIs: the real step's when the
+    quiz is the current batch, else the look-ahead's first) and
     replaces mmcv ops that have no second derivative (RoIAlign, the CUDA
     focal loss) by torch ones.
 
@@ -256,7 +257,8 @@ class MMKD(Learner, TeacherWeighting):
 
         with self.carrying_gradients(), distiller.teachers_run_once(), \
                 distiller.view.look_ahead(distiller.student,
-                                          len(data_samples)):
+                                          len(data_samples),
+                                          last_batch=self.quiz == 'latest'):
             params = look_ahead(
                 [distillation] * self.virtual_steps + [own], params,
                 VirtualOptimizer(optimizer, names))
