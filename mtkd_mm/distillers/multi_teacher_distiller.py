@@ -16,7 +16,7 @@ from mtkd_mm.weightings import (PoolInfo, TeacherState,
 from .teacher_pool import TeacherPool, read_model_config
 
 
-def same_points(points, context, other_points, other_context):
+def _same_points(points, context, other_points, other_context):
     """Whether two losses compared the same points of one batch."""
     def same(a, b):
         if torch.is_tensor(a) and torch.is_tensor(b):
@@ -307,7 +307,7 @@ class MultiTeacherDistiller(BaseModel):
     def _teacher_records(self, inputs, points, student):
         """Each teacher's record on the student's points."""
         kept = self._kept_records
-        if kept and kept['inputs'] is inputs and same_points(
+        if kept and kept['inputs'] is inputs and _same_points(
                 kept['points'], kept['context'], points, student.context):
             return kept['records']
         with torch.no_grad():
