@@ -5,15 +5,13 @@ import copy
 import torch
 
 
-def split_batch(data_batch):
-    """A raw batch ``dict(inputs, data_samples)`` → one ``(input,
-    data_sample)`` pair per image, copied to the CPU so that nothing of the
-    batch is kept alive."""
-    inputs = data_batch['inputs']
-    if torch.is_tensor(inputs):
-        inputs = inputs.unbind(0)
-    return [(image.detach().cpu().clone(), copy.deepcopy(sample))
-            for image, sample in zip(inputs, data_batch['data_samples'])]
+def split_batch(data_batch, indices):
+    """The images ``indices`` of a raw batch ``dict(inputs, data_samples)``
+    as ``(input, data_sample)`` pairs, copied to the CPU so that nothing of
+    the batch is kept alive."""
+    inputs, samples = data_batch['inputs'], data_batch['data_samples']
+    return [(inputs[i].detach().cpu().clone(), copy.deepcopy(samples[i]))
+            for i in indices]
 
 
 class HardBuffer:
@@ -49,12 +47,12 @@ class HardBuffer:
     def put(self, data_batch, hard):
         """Store the batch's images while the buffer fills, then its hard
         ones (``hard``: (B,) bool) in random slots."""
-        images = split_batch(data_batch)
         if len(self.images) < self.capacity:
-            self.images.extend(images[:self.capacity - len(self.images)])
+            room = self.capacity - len(self.images)
+            count = min(room, len(data_batch['data_samples']))
+            self.images.extend(split_batch(data_batch, range(count)))
             return
-        hard_images = [image for image, is_hard in zip(images, hard.tolist())
-                       if is_hard]
+        hard_images = split_batch(data_batch, hard.nonzero()[:, 0].tolist())
         slots = torch.randperm(self.capacity, generator=self.generator)
         for slot, image in zip(slots.tolist(), hard_images):
             self.images[slot] = image
