@@ -332,6 +332,7 @@ def test_two_stage_look_ahead_trains_the_same_rois():
         return type(bbox_head).loss_and_target(bbox_head, **kwargs)
 
     bbox_head.loss_and_target = loss_and_target
+    model.view.keep_draws_for_look_ahead()  # as MMKD.attach does
     with torch.no_grad():
         model(**data, mode='loss')  # the real step's RoIs
     state = copy.deepcopy(model.state_dict())

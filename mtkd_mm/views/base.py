@@ -147,6 +147,12 @@ class TaskView(metaclass=ABCMeta):
         differentiable, or None."""
         return None
 
+    def keep_draws_for_look_ahead(self):
+        """Called before training by a learner whose look-aheads run on the
+        batch of the last real step: from then on the view keeps that
+        step's random draws (one batch's) for :meth:`look_ahead`. Default:
+        the view draws nothing at random."""
+
     def look_ahead(self, student, num_images, last_batch=False):
         """A context in which ``student``'s loss on one batch of
         ``num_images`` is a twice-differentiable function of its parameters

@@ -49,8 +49,9 @@ class TwoStageDetectionView(TaskView):
     family = 'mmdet.models.detectors.TwoStageDetector'
     teacher_family = 'mmdet.models.detectors.BaseDetector'
     default_feature_place = 'neck'
-    # the samplers' results of the last student loss (one batch's anchors
-    # and RoIs), for a look-ahead on the same batch
+    # whether student_loss keeps its samplers' results (one batch's anchors
+    # and RoIs) in _last_draws, for a look-ahead on the same batch
+    _keeps_draws = False
     _last_draws = None
 
     def check(self, model, who):
@@ -77,9 +78,11 @@ class TwoStageDetectionView(TaskView):
         recorder.module_output('neck', student.neck)
         recorder.method_call('rois', student.roi_head.bbox_head,
                              'loss_and_target')
-        with recorder.on(), recorded_sampling(samplers_of(student)) as draws:
+        samplers = samplers_of(student) if self._keeps_draws else []
+        with recorder.on(), recorded_sampling(samplers) as draws:
             losses = student.loss(inputs, data_samples)
-        self._last_draws = draws
+        if self._keeps_draws:
+            self._last_draws = draws
         _, kwargs, result = recorder.calls['rois']
         labels = result['bbox_targets'][0]
         rois = kwargs['rois']
@@ -103,6 +106,9 @@ class TwoStageDetectionView(TaskView):
                 return f'the student RoI extractor: {error}'
         return None
 
+    def keep_draws_for_look_ahead(self):
+        self._keeps_draws = True
+
     @contextmanager
     def look_ahead(self, student, num_images, last_batch=False):
         """The RPN's and the RoI head's samplers replay one draw: the last
@@ -112,6 +118,10 @@ class TwoStageDetectionView(TaskView):
         student's RoIAlign and mmdet's focal loss run as torch ops (mmcv's
         have no second derivative)."""
         first_draws = self._last_draws if last_batch else None
+        if last_batch and first_draws is None:
+            raise RuntimeError(
+                'a look-ahead on the last real batch needs '
+                'keep_draws_for_look_ahead() before that step')
         if first_draws and any(len(d) != num_images for d in first_draws):
             raise RuntimeError(
                 f'the last real step drew for {len(first_draws[0])} images, '

@@ -120,9 +120,14 @@ class MMKD(Learner, TeacherWeighting):
         if quiz == 'latest':
             self.experience = LatestBatch()
         elif quiz == 'hard':
-            self.experience = HardBuffer(
-                hard_buffer_size or 4 * self.batch_size, self.batch_size,
-                seed=torch.initial_seed())
+            hard_buffer_size = hard_buffer_size or 4 * self.batch_size
+            if hard_buffer_size < self.batch_size:
+                raise ValueError(
+                    f'MMKD.hard_buffer_size ({hard_buffer_size}) must be at '
+                    f'least batch_size ({self.batch_size}): quiz batches '
+                    'are drawn from it')
+            self.experience = HardBuffer(hard_buffer_size, self.batch_size,
+                                         seed=torch.initial_seed())
             self.reads = type(self).reads + ('student_ce', )
         else:
             raise ValueError(f"MMKD.quiz must be 'latest' or 'hard', got "
@@ -198,6 +203,8 @@ class MMKD(Learner, TeacherWeighting):
                 "dict(type='BN') (the reference uses plain BN)")
         # a tuple: the distiller is not a submodule of its weighting
         self._look_ahead_of = (distiller, optim_wrapper)
+        if self.quiz == 'latest':
+            distiller.view.keep_draws_for_look_ahead()
         # classification: one point per sample, and the reference's rule
         self._points_are_samples = (
             not distiller.view.summary_uses_probabilities)
