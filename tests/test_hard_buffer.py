@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmengine.structures import BaseDataElement
 
 from mtkd_mm.learning import HardBuffer
+from mtkd_mm.weightings import MMKD
 from tests.test_mmkd import build
 from tests.test_weightings import classification_state, detection_state
 
@@ -133,3 +134,14 @@ def test_mmkd_hard_samples_per_point_are_the_highest_student_ce():
     expected = torch.zeros(3, dtype=torch.bool)
     expected[per_image.argmax()] = True
     assert torch.equal(weighting.hard_samples(state), expected)
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(quiz='hardest'), "MMKD.quiz must be 'latest' or 'hard'"),
+    (dict(quiz='hard', hard_buffer_size=4),
+     r'MMKD.hard_buffer_size \(4\) must be at least batch_size \(8\)'),
+    (dict(quiz='hard', hard_fraction=0), 'MMKD.hard_fraction must be in'),
+])
+def test_mmkd_quiz_options_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MMKD(batch_size=8, **kwargs)

@@ -62,7 +62,8 @@ def test_roi_pool_is_refused():
 
 def test_focal_loss_inside_is_mmdets_torch_form():
     """Inside the context, the function mmdet's FocalLoss calls on CUDA
-    gives what FocalLoss gives on the CPU (weights, avg_factor)."""
+    gives what FocalLoss gives on the CPU (weights, avg_factor), with a
+    second derivative."""
     from mmdet.models.losses import FocalLoss, focal_loss
     gen = torch.Generator().manual_seed(3)
     pred = torch.randn(12, 4, generator=gen)
@@ -70,12 +71,17 @@ def test_focal_loss_inside_is_mmdets_torch_form():
     weight = torch.rand(12, generator=gen)
     expected = FocalLoss()(pred, target, weight, avg_factor=7.0)
     cuda_path = focal_loss.sigmoid_focal_loss
+    pred.requires_grad_()
     with torch_focal_loss():
         inside = focal_loss.sigmoid_focal_loss(
             pred, target, weight, gamma=2.0, alpha=0.25, reduction='mean',
             avg_factor=7.0)
     assert focal_loss.sigmoid_focal_loss is cuda_path
     torch.testing.assert_close(inside, expected)
+    # a second derivative, which mmcv's op refuses
+    grad, = torch.autograd.grad(inside, pred, create_graph=True)
+    second, = torch.autograd.grad(grad.pow(2).sum(), pred)
+    assert second.abs().sum() > 0
 
 
 class CountingSampler:

@@ -38,7 +38,8 @@ def build_own(registry, cfg, key):
     """Build an mtkd_mm part (loss, connector, weighting) in the mtkd_mm
     scope, whatever the config's ``default_scope``; None stays None. An
     unregistered type is a :class:`BuildError` naming ``key`` and listing
-    the registered names."""
+    the registered names; arguments the part refuses (its ``ValueError``
+    or ``TypeError``) are a :class:`BuildError` naming ``key``."""
     if cfg is None:
         return None
     kind = cfg.get('type')
@@ -49,7 +50,10 @@ def build_own(registry, cfg, key):
                 f"{key}.type: '{kind}' is not a registered {registry.name} "
                 'of mtkd_mm; registered: '
                 + ', '.join(sorted(registry.module_dict)))
-    return registry.build(dict(cfg, _scope_='mtkd_mm'))
+    try:
+        return registry.build(dict(cfg, _scope_='mtkd_mm'))
+    except (ValueError, TypeError) as error:
+        raise BuildError(f'{key}: {error}') from None
 
 
 def build_temperature(temperature):

@@ -294,6 +294,13 @@ def test_mmkd_batch_size_and_roi_layer(tool, workspace, teachers,
     assert code == 2
     assert_one_line_error(err, 'model.weighting.batch_size is 16 but '
                           'train_dataloader.batch_size is 8')
+    code, err = tool('train', config, '--work-dir', workspace / 'quiz',
+                     '--cfg-options', 'model.weighting.quiz=hardest',
+                     f"model.teachers.0.checkpoint={teachers['cls']}",
+                     f"model.teachers.1.checkpoint={teachers['cls']}")
+    assert code == 2
+    assert_one_line_error(err, "model.weighting: MMKD.quiz must be 'latest' "
+                          "or 'hard', got 'hardest'")
     detector = workspace / 'mmkd_faster_rcnn.py'
     detector.write_text(
         f"_base_ = '{REPO / 'configs/baselines/aver'}"
