@@ -1,6 +1,6 @@
 """The learner contract: a part of the distiller that learns while the
 student is distilled (the MTKD-RL agent, the MMKD networks)."""
-from abc import ABCMeta, abstractmethod
+from abc import ABCMeta
 
 import torch
 
@@ -14,13 +14,13 @@ class Learner(metaclass=ABCMeta):
     It learns only through :class:`~mtkd_mm.engine.LearnerUpdateHook`:
     the hook builds the optimiser of all its parameters from
     ``optim_wrapper`` with MMEngine's ``build_optim_wrapper``, calls
-    :func:`replay` on its schedule, averages gradients over ranks, and
+    :meth:`learn` on its schedule, averages gradients over ranks, and
     saves and resumes the optimiser and :attr:`experience` with the
     runner's checkpoint. ``tools/train.py`` refuses a config with a learner
     and without the hook.
 
     Call :meth:`init_learner` in ``__init__`` and implement
-    :meth:`update_loss`.
+    :meth:`update_loss` (one step per stored entry) or :meth:`learn`.
     """
 
     def init_learner(self, optim_wrapper, update_interval, buffer_size):
@@ -59,10 +59,18 @@ class Learner(metaclass=ABCMeta):
         """Called by the hook after every student step with its raw batch
         (a learner that learns on batches stores it); default: nothing."""
 
-    @abstractmethod
+    def learn(self, optim_wrapper, entries, reduce_gradients=None):
+        """Learn from the stored ``entries`` (oldest first) with
+        ``optim_wrapper`` over all the learner's parameters; return the
+        losses to log. Default: :func:`replay`, one step per entry."""
+        return replay(self, optim_wrapper, entries, reduce_gradients)
+
     def update_loss(self, entry):
         """The scalar loss of one stored entry (a dict of tensors on the
-        learner's device)."""
+        learner's device), for :func:`replay`."""
+        raise NotImplementedError(
+            f'{type(self).__name__} implements neither update_loss nor '
+            'learn')
 
     def after_update_step(self, entry):
         """Called after each optimiser step (e.g. to move a baseline)."""

@@ -10,7 +10,6 @@ from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
 from mtkd_mm.engine.distiller_of import distiller_of
-from mtkd_mm.learning import replay
 from mtkd_mm.registry import HOOKS
 
 CHECKPOINT_KEY = 'learners'
@@ -41,9 +40,10 @@ class LearnerUpdateHook(Hook):
       learner's ``update_interval``, and one at the end of every epoch over
       what is left; in iteration-based loops an update every
       ``update_interval`` iterations.
-    - **update**: :func:`~mtkd_mm.learning.replay` of the stored entries,
-      one step each. Under DDP each rank replays its own entries and every
-      step averages the gradients over the ranks (as the reference's
+    - **update**: the learner's ``learn`` on the stored entries (by
+      default :func:`~mtkd_mm.learning.replay`, one step each). Under DDP
+      each rank learns from its own entries and every step averages the
+      gradients over the ranks (as the reference's
       DDP-wrapped agent does): the number of steps does not grow with the
       ranks and the learners stay bitwise identical; its buffers are then
       broadcast from rank 0.
@@ -111,8 +111,8 @@ class LearnerUpdateHook(Hook):
         if not entries:
             return
         start = time.perf_counter()
-        losses = replay(learner, self.optim_wrappers[name], entries,
-                        reduce_gradients)
+        losses = learner.learn(self.optim_wrappers[name], entries,
+                               reduce_gradients)
         if reduce_gradients is not None:
             for buffer in learner.buffers():
                 broadcast(buffer, src=0)
