@@ -266,7 +266,8 @@ class MultiTeacherDistiller(BaseModel):
         losses, student, points = self.view.student_loss(
             self.student, inputs, data_samples)
         teachers = self._teacher_records(inputs, points, student)
-        kl = self._logit_losses(student, teachers, points)
+        temperature = self.temperature(points, student, teachers)
+        kl = self._logit_losses(student, teachers, points, temperature)
         connected, feature = self._feature_losses(student, teachers)
         learned = self.weighting.weights_carry_gradients
         state = TeacherState(
@@ -286,6 +287,10 @@ class MultiTeacherDistiller(BaseModel):
                 weighted_teacher_loss(weights.logit, kl, reduction))
             for k, w in zip(self.logit_teachers, weights.logit.mean(dim=0)):
                 result[f'distill.w_logit.{self.teacher_names[k]}'] = w
+            if torch.is_tensor(temperature):
+                result['distill.temperature_mean'] = temperature.mean()
+                result['distill.temperature_std'] = temperature.std(
+                    unbiased=False)
         if self.feature_loss is not None:
             result['distill.loss_feature'] = (
                 self.feature_loss_weight *
@@ -325,11 +330,11 @@ class MultiTeacherDistiller(BaseModel):
                         records=records)
         return records
 
-    def _logit_losses(self, student, teachers, points):
-        """(B, K_l) per-sample logit loss to each teacher with logits."""
+    def _logit_losses(self, student, teachers, points, temperature):
+        """(B, K_l) per-sample logit loss to each teacher with logits, at
+        ``temperature`` (a float or (P,))."""
         if self.logit_loss is None or not self.logit_teachers:
             return student.embedding.new_zeros(points.num_samples, 0)
-        temperature = self.temperature(points, student, teachers)
         return torch.stack([
             points.mean_per_sample(
                 self.logit_loss(student.logits, teachers[k].logits,

@@ -1,0 +1,332 @@
+"""RLKD / ITKD: a PPO agent that sets each point's distillation temperature
+(Zhang et al., arXiv 2407.00115; ALGORITHMS.md §4)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.dist import all_reduce
+from mmengine.logging import MessageHub
+
+from mtkd_mm.learning import Learner
+from mtkd_mm.learning.ppo import (clipped_surrogate, gae, gaussian_log_prob,
+                                  normalised, redistributed_rewards)
+from mtkd_mm.registry import TEMPERATURES
+
+from .base import DistillationTemperature
+from .rlkd_reward import batch_accuracy, stage_scale
+
+CIFAR_STAGES = (dict(end=150, period=75, scale=10),
+                dict(end=210, period=30, scale=5),
+                dict(end=240, period=30, scale=2))
+
+
+def mlp(in_features, hidden=256):
+    """in → hidden → hidden → 1 with ReLUs (the reference's actor and
+    critic bodies)."""
+    return nn.Sequential(
+        nn.Linear(in_features, hidden), nn.ReLU(),
+        nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+
+class TemperatureActor(nn.Module):
+    """μ(s) = tanh(MLP(s)) (N,) and a state-independent log σ = Σ of a
+    (10, 1) parameter − 0.5 (the reference's ``Actor``)."""
+
+    def __init__(self, state_dim=3):
+        super().__init__()
+        self.body = mlp(state_dim)
+        self.log_std_parts = nn.Parameter(torch.zeros(10, 1))
+
+    def forward(self, states):
+        """(N, 3) → μ (N,), log σ ()."""
+        mean = torch.tanh(self.body(states)).squeeze(1)
+        return mean, self.log_std_parts.sum() - 0.5
+
+
+def rlkd_state(student_logits, teacher_logits, distribution,
+               margin='paper'):
+    """(P, 3) per point: [top-1 of p_s, top-1 of p_t, margin of p_s] at
+    T = 1 under the points' distribution.
+
+    Args:
+        student_logits (Tensor): (P, C).
+        teacher_logits (list[Tensor]): (P, C) per teacher with logits; p_t
+            is their mean probability (ours for more than one teacher).
+        margin (str): ``'paper'``: top-1 − top-2 of p_s; ``'reference'``:
+            top-1 − the second *smallest* (``kthvalue(p_s, 2)``, the
+            released code).
+    """
+    p_s = distribution.probabilities(student_logits.detach().float())
+    p_t = torch.stack([distribution.probabilities(t.float())
+                       for t in teacher_logits]).mean(dim=0)
+    top1 = p_s.max(dim=1).values
+    if margin == 'paper':
+        second = p_s.topk(2, dim=1).values[:, 1]
+    else:
+        second = p_s.kthvalue(2, dim=1).values
+    return torch.stack([top1, p_t.max(dim=1).values, top1 - second], dim=1)
+
+
+@TEMPERATURES.register_module()
+class RLKDTemperature(Learner, DistillationTemperature):
+    """Each point's T from a PPO agent: ``T = t_max · sigmoid(μ(s) + ε·σ)``.
+
+    In the student's step (no gradients) the agent reads each point's state
+    (:func:`rlkd_state`) and samples its T; after the warm-up, in the
+    collecting epochs (or iterations), the batch's transitions and its
+    delayed reward, ``stage_scale · (acc_k − acc_{k−1})`` on the last one,
+    are stored. ``LearnerUpdateHook`` then runs :meth:`learn`: one PPO
+    update per stored batch (critic, then actor), as the reference does
+    after every batch of its RL epochs.
+
+    The reference is single-teacher CIFAR code. Ours: p_t is the mean of
+    several teachers' probabilities; a point is also a RoI, a positive
+    prior (sigmoid distribution) or a pixel; a dense batch stores
+    ``max_transitions`` random points of its batch (the reference's path
+    is its 64 samples); the reward's accuracy is RoI, prior or pixel
+    accuracy. Not reproduced: the released code's critical-state mask
+    (its only trained term shrinks the states PPO sees, see
+    ALGORITHMS.md §4) and the entropy-ranked mixup exploration.
+
+    Args:
+        margin (str): the state's margin, ``'paper'`` (default) or
+            ``'reference'`` (:func:`rlkd_state`).
+        log_prob_at (str): ``'sample'``: the Gaussian density of the
+            pre-sigmoid sample (the paper, default); ``'temperature'``: of
+            T itself (the released code), in acting and in PPO.
+        calibration (str): ``'gae'`` (default, the paper's intent): a
+            regressor of [state, T] fitted to the returns
+            (``calibration_steps`` Adam steps) redistributes the batch
+            reward over the instances, and GAE runs on those rewards;
+            ``'reference'``: PPO on the delayed reward alone (in the
+            released code the calibrated rewards never reach PPO).
+        per (str): ``'point'`` or ``'image'``: one T per image from its
+            points' mean state (ours, for dense tasks).
+        t_max (float): the largest T (10).
+        by_epoch (bool): whether ``warmup``, ``rl_every`` and the reward
+            stages count epochs (the reference) or iterations.
+        warmup (int): units (1-based) before the agent acts; T is
+            ``warmup_temperature`` until then (the reference: 20, T = 4).
+        rl_every (int): the agent learns in the units that are multiples
+            of it (the reference: every 20th epoch, after every batch).
+        reward_stages (list[dict]): ``end``, ``period``, ``scale`` of
+            :func:`stage_scale`, in the same units.
+        accuracy (str): ``'macro'`` (the reference) or ``'micro'``.
+        max_transitions (int): points stored per batch.
+        gamma, lam (float): GAE's discount and λ.
+        clip (float): PPO's ratio clip ε.
+        actor_epochs, critic_epochs (int): steps per update of each.
+        max_grad_norm (float): gradient-norm clip of the actor and the
+            critic, each on its own.
+        calibration_steps (int): regressor steps per update (9).
+        optim_wrapper (dict): one optimiser over the actor, critic and
+            regressor; the default is Adam 1e-3 with the actor at 1e-4
+            (``lr_mult``), as the reference's three Adams.
+        update_interval (int): batches between updates (1: every batch).
+        buffer_size (int): most batches stored between updates.
+    """
+
+    def __init__(self,
+                 margin='paper',
+                 log_prob_at='sample',
+                 calibration='gae',
+                 per='point',
+                 t_max=10.0,
+                 by_epoch=True,
+                 warmup=20,
+                 warmup_temperature=4.0,
+                 rl_every=20,
+                 reward_stages=CIFAR_STAGES,
+                 accuracy='macro',
+                 max_transitions=64,
+                 gamma=0.99,
+                 lam=0.95,
+                 clip=0.2,
+                 actor_epochs=5,
+                 critic_epochs=5,
+                 max_grad_norm=2.0,
+                 calibration_steps=9,
+                 optim_wrapper=dict(
+                     type='OptimWrapper',
+                     optimizer=dict(type='Adam', lr=1e-3),
+                     paramwise_cfg=dict(
+                         custom_keys={'actor': dict(lr_mult=0.1)})),
+                 update_interval=1,
+                 buffer_size=2):
+        super().__init__()
+        choices = dict(margin=('paper', 'reference'),
+                       log_prob_at=('sample', 'temperature'),
+                       calibration=('gae', 'reference'),
+                       per=('point', 'image'), accuracy=('macro', 'micro'))
+        given = dict(margin=margin, log_prob_at=log_prob_at,
+                     calibration=calibration, per=per, accuracy=accuracy)
+        for key, allowed in choices.items():
+            if given[key] not in allowed:
+                raise ValueError(f'RLKDTemperature.{key} must be one of '
+                                 f'{allowed}, got {given[key]!r}')
+        counts = dict(warmup=(warmup, 0), rl_every=(rl_every, 1),
+                      max_transitions=(max_transitions, 1))
+        for key, (value, least) in counts.items():
+            if not isinstance(value, int) or value < least:
+                raise ValueError(f'RLKDTemperature.{key} must be an integer '
+                                 f'of at least {least}, got {value!r}')
+        self.margin, self.log_prob_at = margin, log_prob_at
+        self.calibration, self.per, self.accuracy = calibration, per, accuracy
+        self.t_max = float(t_max)
+        self.by_epoch = by_epoch
+        self.warmup = int(warmup)
+        self.warmup_temperature = float(warmup_temperature)
+        self.rl_every = int(rl_every)
+        self.reward_stages = [dict(stage) for stage in reward_stages]
+        self.max_transitions = int(max_transitions)
+        self.gamma, self.lam, self.clip = gamma, lam, clip
+        self.actor_epochs, self.critic_epochs = actor_epochs, critic_epochs
+        self.max_grad_norm = max_grad_norm
+        self.calibration_steps = calibration_steps
+        self.actor = TemperatureActor()
+        self.critic = mlp(3)
+        self.regressor = nn.Sequential(nn.Linear(4, 16), nn.Linear(16, 1))
+        self.register_buffer('last_accuracy', torch.tensor(float('nan')))
+        self.generator = torch.Generator()
+        self.generator.manual_seed(torch.initial_seed())
+        self._acted_at = None
+        self.init_learner(optim_wrapper, update_interval, buffer_size)
+
+    # acting -------------------------------------------------------------
+
+    def unit(self):
+        """The runner's current epoch or iteration, 1-based."""
+        hub = MessageHub.get_current_instance()
+        return hub.get_info('epoch' if self.by_epoch else 'iter', 0) + 1
+
+    def forward(self, points, student, teachers):
+        """float in the warm-up, else (P,) one T per point."""
+        unit = self.unit()
+        first_call = self.training and self._acted_at != (
+            MessageHub.get_current_instance().get_info('iter', 0))
+        accuracy = None
+        if first_call:  # not again in a look-ahead of the same step
+            self._acted_at = MessageHub.get_current_instance().get_info(
+                'iter', 0)
+            accuracy = batch_accuracy(student.logits.detach(), points.labels,
+                                      self.accuracy, points.ignore_index)
+            all_reduce(accuracy, op='mean')
+        if unit < self.warmup:
+            self._remember(accuracy)
+            return self.warmup_temperature
+        logits = [t.logits for t in teachers if t.logits is not None]
+        states = rlkd_state(student.logits, logits, points.distribution,
+                            self.margin)
+        if self.per == 'image':
+            states = points.mean_per_sample(states)
+        with torch.no_grad():
+            mean, log_std = self.actor(states)
+            noise = torch.randn(mean.shape, generator=self.generator)
+            sample = mean + noise.to(mean) * log_std.exp()
+            temperature = self.t_max * sample.sigmoid()
+        if first_call and unit % self.rl_every == 0:
+            reward = (0.0 if self.last_accuracy.isnan() else
+                      stage_scale(unit, self.reward_stages) *
+                      float(accuracy - self.last_accuracy))
+            self._store(states, sample, temperature, mean, log_std, reward)
+        self._remember(accuracy)
+        if self.per == 'image':
+            temperature = temperature[points.sample_index]
+        return temperature
+
+    def _remember(self, accuracy):
+        if accuracy is not None:
+            self.last_accuracy.copy_(accuracy)
+
+    def _store(self, states, sample, temperature, mean, log_std, reward):
+        """The batch's path: at most ``max_transitions`` random points, the
+        delayed reward on the last."""
+        if len(states) > self.max_transitions:
+            keep = torch.randperm(len(states), generator=self.generator)
+            keep = keep[:self.max_transitions].to(states.device)
+            states, sample, temperature, mean = (
+                states[keep], sample[keep], temperature[keep], mean[keep])
+        action = sample if self.log_prob_at == 'sample' else temperature
+        with torch.no_grad():
+            values = self.critic(states).squeeze(1)
+        self.experience.add(
+            states=states, action=action, temperature=temperature,
+            log_prob=gaussian_log_prob(action, mean, log_std), values=values,
+            reward=torch.tensor(float(reward)))
+
+    # learning -----------------------------------------------------------
+
+    def learn(self, optim_wrapper, entries, reduce_gradients=None):
+        """One PPO update per stored batch, oldest first; returns the
+        actor's last loss of each."""
+        device = self.last_accuracy.device
+        losses = []
+        for entry in entries:
+            entry = {k: v.to(device) for k, v in entry.items()}
+            advantages, returns = self.advantages(optim_wrapper, entry,
+                                                  reduce_gradients)
+            for _ in range(self.critic_epochs):
+                value = self.critic(entry['states']).squeeze(1)
+                self._step(optim_wrapper, F.mse_loss(value, returns),
+                           self.critic, reduce_gradients)
+            for _ in range(self.actor_epochs):
+                mean, log_std = self.actor(entry['states'])
+                loss = clipped_surrogate(
+                    gaussian_log_prob(entry['action'], mean, log_std),
+                    entry['log_prob'], advantages, self.clip)
+                self._step(optim_wrapper, loss, self.actor, reduce_gradients)
+            losses.append(float(loss.detach()))
+        return losses
+
+    def advantages(self, optim_wrapper, entry, reduce_gradients=None):
+        """Normalised advantages and the critic's targets of one path,
+        from the calibrated instance rewards (``calibration='gae'``) or
+        the delayed reward alone."""
+        rewards = torch.zeros_like(entry['values'])
+        rewards[-1] = entry['reward']
+        last_value = entry['values'][-1]
+        advantages, returns = gae(rewards, entry['values'], last_value,
+                                  self.gamma, self.lam)
+        if self.calibration == 'gae':
+            features = torch.cat(
+                [entry['states'], entry['temperature'][:, None]], dim=1)
+            for _ in range(self.calibration_steps):
+                error = (self.regressor(features).squeeze(1) - returns).mean()
+                self._step(optim_wrapper, 1.5 * error**2, self.regressor,
+                           reduce_gradients, clip=False)
+            with torch.no_grad():
+                predictions = self.regressor(features).squeeze(1)
+            rewards = redistributed_rewards(predictions, entry['reward'])
+            advantages, returns = gae(rewards, entry['values'], last_value,
+                                      self.gamma, self.lam)
+        return normalised(advantages), returns
+
+    def _step(self, optim_wrapper, loss, network, reduce_gradients,
+              clip=True):
+        """One optimiser step of ``network`` alone (the others get no
+        gradient, so Adam leaves them and their moments as they are)."""
+        optim_wrapper.zero_grad()
+        optim_wrapper.backward(loss)
+        params = list(network.parameters())
+        if reduce_gradients is not None:
+            for p in params:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+            reduce_gradients([p.grad for p in params])
+        if clip:
+            nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
+
+    # checkpoint ---------------------------------------------------------
+
+    def get_extra_state(self):
+        return {'generator': self.generator.get_state()}
+
+    def set_extra_state(self, state):
+        self.generator.set_state(state['generator'])
+
+    def extra_repr(self):
+        return (f'margin={self.margin!r}, log_prob_at={self.log_prob_at!r}, '
+                f'calibration={self.calibration!r}, per={self.per!r}, '
+                f'warmup={self.warmup}, rl_every={self.rl_every}, '
+                f'by_epoch={self.by_epoch}')
