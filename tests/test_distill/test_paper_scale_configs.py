@@ -98,3 +98,56 @@ def test_mmkd_configs_size_the_feature_network_from_their_batch(config):
     assert cfg.model.weighting.type == 'MMKD'
     assert cfg.model.weighting.batch_size == cfg.train_dataloader.batch_size
     assert cfg.custom_hooks == [dict(type='mtkd_mm.LearnerUpdateHook')]
+
+
+@pytest.mark.parametrize('config', sorted(
+    (REPO / 'configs' / 'rlkd').glob('*.py')), ids=lambda p: p.stem)
+def test_rlkd_configs(config):
+    """Single-teacher KD or MTKD-RL weights, the RLKD temperature learnt by
+    the hook, reward stages that end at the learning-rate steps."""
+    cfg = load_cfg(config)
+    temperature = cfg.model.temperature
+    assert temperature.type == 'RLKDTemperature'
+    assert dict(type='mtkd_mm.LearnerUpdateHook') in cfg.custom_hooks
+    if config.stem.endswith('_kd'):
+        assert len(cfg.model.teachers) == 1
+    else:
+        assert config.stem.endswith('_mtkd_rl')
+        assert cfg.model.weighting.type == 'MTKDRL'
+    ends = [stage['end'] for stage in temperature.reward_stages]
+    schedulers = cfg.param_scheduler
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    steps = [s for s in schedulers if s.type == 'MultiStepLR']
+    if steps:
+        milestones = steps[0].milestones
+        assert ends[:len(milestones)] == milestones
+        assert ends[-1] <= cfg.train_cfg.max_epochs
+    else:  # one stage over a cosine or poly schedule
+        assert ends == [cfg.train_cfg.max_iters]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', ['resnet18_imagenet_kd',
+                                  'faster_rcnn_r18_coco_mtkd_rl'])
+def test_rlkd_paper_scale_config_steps_with_per_point_temperatures(name):
+    path = REPO / 'configs' / 'rlkd' / f'{name}.py'
+    cfg = load_cfg(path)
+    options = {f'model.teachers.{i}.checkpoint': None
+               for i in range(len(cfg.model.teachers))}
+    cfg = load_cfg(path, **options, **{'model.temperature.warmup': 0})
+    model = revert_sync_batchnorm(build_model(cfg))
+    if hasattr(model.data_preprocessor, 'size'):
+        model.data_preprocessor.size = (128, 128)
+    model.train()
+    data = model.data_preprocessor(tiny_batch(
+        'coco' if 'coco' in name else 'in1k'), True)
+    losses = model(**data, mode='loss')
+    assert losses['distill.temperature_std'] > 0
+    assert 0 < losses['distill.temperature_mean'] < 10
+    total, _ = model.parse_losses(losses)
+    total.backward()
+    assert all(p.grad is None for p in model.temperature.parameters())
+    # the first epoch collects only where PPO runs in every epoch
+    collects = cfg.model.temperature.rl_every == 1
+    assert len(model.temperature.experience) == int(collects)

@@ -1,7 +1,8 @@
 """LearnerUpdateHook with the real Runner, through the standard tools, on
-three different learners: the MTKD-RL agent (SGD, replaying stored
-experience), MMKD (Adam, a look-ahead of the student on the current batch)
-and the toy learner of ``tests/toy_learner.py`` (Adam, a buffer).
+four different learners: the MTKD-RL agent (SGD, replaying stored
+experience), MMKD (Adam, a look-ahead of the student on the current batch),
+the RLKD temperature (PPO of an actor and a critic) and the toy learner of
+``tests/toy_learner.py`` (Adam, a buffer).
 
 - Under ``dist_train.sh`` (2 CPU ranks, gloo) the students and the learners
   stay bitwise identical through several updates, each rank replaying its
@@ -31,21 +32,31 @@ from tests.conftest import REPO, run, run_in_process
 
 RL_CLS = REPO / 'configs' / 'mtkd_rl' / 'resnet18_narrow_shapes.py'
 TEACHER = 'mtkd_mm::shapes/resnet18_narrow_shapes.py'
+# learner -> (the distiller's part, its config text)
 LEARNERS = {
-    'MTKDRL': 'weighting=dict(warmup_iters=2, update_interval=5)',
-    'MMKD': ("weighting=dict(_delete_=True, type='MMKD', batch_size=8,"
-             ' update_interval=5)'),
-    'ToyLearnedWeighting': (
+    'MTKDRL': ('weighting', 'weighting=dict(warmup_iters=2, '
+               'update_interval=5)'),
+    'MMKD': ('weighting', "weighting=dict(_delete_=True, type='MMKD', "
+             'batch_size=8, update_interval=5)'),
+    'ToyLearnedWeighting': ('weighting', (
         "weighting=dict(_delete_=True, type='ToyLearnedWeighting',"
-        ' update_interval=5)'),
+        ' update_interval=5)')),
     # quiz batches from a hard buffer of 16 images, full after 2 batches
-    'MMKD_hard': ("weighting=dict(_delete_=True, type='MMKD', batch_size=8,"
-                  " update_interval=5, quiz='hard', hard_buffer_size=16)"),
+    'MMKD_hard': ('weighting', (
+        "weighting=dict(_delete_=True, type='MMKD', batch_size=8,"
+        " update_interval=5, quiz='hard', hard_buffer_size=16)")),
+    # AVER weights; a PPO update per stored batch, 5 stored per update
+    'RLKDTemperature': ('temperature', (
+        "weighting=dict(_delete_=True, type='AVER'),\n"
+        "    temperature=dict(type='RLKDTemperature', by_epoch=False, "
+        'warmup=0, rl_every=1, reward_stages=[], update_interval=5, '
+        'buffer_size=5)')),
 }
-UPDATE_LINE = r'weighting \((\w+)\) update \d+: replayed (\d+) batches'
+UPDATE_LINE = r'(\w+) \((\w+)\) update \d+: replayed (\d+) batches'
 # batches per update and rank: the stored experience since the last update,
 # or MMKD's quiz batch
-REPLAYED = {'MTKDRL': '5', 'MMKD': '1', 'ToyLearnedWeighting': '5'}
+REPLAYED = {'MTKDRL': '5', 'MMKD': '1', 'ToyLearnedWeighting': '5',
+            'RLKDTemperature': '5'}
 
 
 def rank_digests(log):
@@ -60,12 +71,13 @@ def write_learner_config(workspace, base_runs, learner):
     (a key of ``LEARNERS``) updated every 5 iterations, a check of the
     learner across ranks every 5 iterations, and a TensorBoard backend."""
     base = base_runs('resnet18_narrow_shapes')
+    part, text = LEARNERS[learner]
     path = workspace / f'{learner}.py'
     path.write_text(
         f"_base_ = '{RL_CLS}'\n"
         "custom_imports = dict(imports=['tests.toy_learner'])\n"
         'model = dict(\n'
-        f'    {LEARNERS[learner]},\n'
+        f'    {text},\n'
         '    teachers=[\n'
         f"        dict(name='resnet_a', config='{TEACHER}',\n"
         f"             checkpoint='{base / 'iter_200.pth'}'),\n"
@@ -75,7 +87,7 @@ def write_learner_config(workspace, base_runs, learner):
         "    dict(type='mtkd_mm.LearnerUpdateHook'),\n"
         "    dict(type='mtkd_mm.RankConsistencyHook', interval=5),\n"
         "    dict(type='mtkd_mm.RankConsistencyHook', interval=5,\n"
-        "         with_buffers=True, prefixes=['weighting.'])]\n"
+        "         with_buffers=True, prefixes=['{part}.'])]\n"
         'train_dataloader = dict(batch_size=8)\n'
         "default_hooks = dict(checkpoint=dict(interval=10),"
         " logger=dict(interval=5))\n"
@@ -86,10 +98,19 @@ def write_learner_config(workspace, base_runs, learner):
     return path
 
 
-@pytest.fixture(params=['MMKD', 'MTKDRL', 'ToyLearnedWeighting'])
+@pytest.fixture(
+    params=['MMKD', 'MTKDRL', 'RLKDTemperature', 'ToyLearnedWeighting'])
 def learner_config(request, workspace, base_runs):
     return request.param, write_learner_config(workspace, base_runs,
                                                request.param)
+
+
+def bitwise_equal(a, b):
+    """Tensors, or dicts of tensors (a module's extra state), equal."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(
+            bitwise_equal(a[k], b[k]) for k in a)
+    return torch.equal(a, b)
 
 
 def tensorboard_scalars(work_dir):
@@ -113,7 +134,9 @@ def test_learners_identical_across_two_cpu_ranks(workspace, learner_config):
     # each rank replays its own batches per update (gradients averaged
     # over ranks), not those of both ranks
     updates = re.findall(UPDATE_LINE, log)
-    assert updates == [(learner, REPLAYED[learner])] * 4, proc.stdout[-3000:]
+    part = LEARNERS[learner][0]
+    assert updates == [(part, learner, REPLAYED[learner])] * 4, (
+        proc.stdout[-3000:])
     digests = rank_digests(log)
     # iters 5, 10, 15, 20 and the end; the whole model's parameters, then
     # the learner's parameters and buffers
@@ -134,7 +157,7 @@ def test_mmkd_hard_quiz_across_two_cpu_ranks(workspace, base_runs):
                 '--work-dir', work_dir], cwd=workspace,
                env={'PORT': '29614'})
     log = next(work_dir.glob('*/*.log')).read_text()
-    assert re.findall(UPDATE_LINE, log) == [('MMKD', '1')] * 4, (
+    assert re.findall(UPDATE_LINE, log) == [('weighting', 'MMKD', '1')] * 4, (
         proc.stdout[-3000:])
     digests = rank_digests(log)
     assert len(digests) == 10
@@ -146,6 +169,7 @@ def test_mmkd_hard_quiz_across_two_cpu_ranks(workspace, base_runs):
 @pytest.mark.slow
 def test_resume_after_update_equals_uninterrupted(workspace, learner_config):
     learner, config = learner_config
+    name = LEARNERS[learner][0]
     whole, part = workspace / 'whole', workspace / 'part'
     train = ['python', REPO / 'tools' / 'train.py', config]
     run([*train, '--work-dir', whole], cwd=workspace)
@@ -155,18 +179,17 @@ def test_resume_after_update_equals_uninterrupted(workspace, learner_config):
         cwd=workspace)
     uninterrupted = torch.load(whole / 'iter_20.pth')
     resumed = torch.load(part / 'iter_20.pth')
-    for name, value in uninterrupted['state_dict'].items():
-        if name.startswith(('student.', 'weighting.', 'connectors.')):
-            assert torch.equal(resumed['state_dict'][name], value), name
+    for key, value in uninterrupted['state_dict'].items():
+        if key.startswith(('student.', f'{name}.', 'connectors.')):
+            assert bitwise_equal(resumed['state_dict'][key], value), key
     learned = [k for k in uninterrupted['state_dict']
-               if k.startswith('weighting.')]
+               if k.startswith(f'{name}.')]
     assert learned, 'the learner is part of the checkpoint'
-    saved = resumed['learners']['weighting']
+    saved = resumed['learners'][name]
     assert saved['updates'] == 4
-    assert saved['updates'] == uninterrupted['learners']['weighting'][
-        'updates']
+    assert saved['updates'] == uninterrupted['learners'][name]['updates']
     assert str(saved['optim_wrapper']) == str(
-        uninterrupted['learners']['weighting']['optim_wrapper'])
+        uninterrupted['learners'][name]['optim_wrapper'])
     # tools/test.py on the distiller's checkpoint: nothing learns there
     run_in_process('test', config, whole / 'iter_20.pth', '--work-dir',
                    workspace / 'test', cwd=workspace)
@@ -177,7 +200,9 @@ def test_resume_after_update_equals_uninterrupted(workspace, learner_config):
     board = tensorboard_scalars(whole)
     tags = [f'distill.w_{kind}.{teacher}' for kind in ('logit', 'feature')
             for teacher in ('resnet_a', 'resnet_b')]
-    for tag in tags + ['weighting.update_loss']:
+    if name == 'temperature':
+        tags += ['distill.temperature_mean', 'distill.temperature_std']
+    for tag in tags + [f'{name}.update_loss']:
         from_json = {r['step']: r[tag] for r in logged if tag in r}
         assert sorted(from_json) == [5, 10, 15, 20], tag
         assert board[tag] == pytest.approx(from_json, rel=1e-6), tag
@@ -215,7 +240,7 @@ def test_epoch_based_schedule_follows_the_reference(workspace):
     work_dir = workspace / 'work'
     run_in_process('train', config, '--work-dir', work_dir, cwd=workspace)
     log = next(work_dir.glob('*/*.log')).read_text()
-    replayed = [int(n) for _, n in re.findall(UPDATE_LINE, log)]
+    replayed = [int(n) for _, _, n in re.findall(UPDATE_LINE, log)]
     # 240 images, batch 16: 15 batches per epoch; the first epoch is the
     # warm-up, whose batches are replayed as well
     assert replayed == reference_schedule(15, 4, 2) == [5, 4, 4, 2] * 2

@@ -6,22 +6,23 @@
 _base_ = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'
 
 zoo = 'https://download.openmmlab.com/mmsegmentation/v0.5/'
+teacher_deeplabv3_r101 = dict(
+    name='deeplabv3_r101',
+    config='mmseg::deeplabv3/'
+        'deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py',
+    checkpoint=zoo + 'deeplabv3/deeplabv3_r101-d8_512x1024_80k_'
+        'cityscapes/deeplabv3_r101-d8_512x1024_80k_cityscapes_'
+        '20200606_113503-9e428899.pth')
+teacher_pspnet_r101 = dict(
+    name='pspnet_r101',
+    config='mmseg::pspnet/'
+        'pspnet_r101-d8_4xb2-80k_cityscapes-512x1024.py',
+    checkpoint=zoo + 'pspnet/pspnet_r101-d8_512x1024_80k_'
+        'cityscapes/pspnet_r101-d8_512x1024_80k_cityscapes_'
+        '20200606_112211-e1e1100f.pth')
 model = dict(
     _delete_=True,
     type='mtkd_mm.MultiTeacherDistiller',
     student={{_base_.model}},
-    teachers=[
-        dict(name='deeplabv3_r101',
-             config='mmseg::deeplabv3/'
-             'deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py',
-             checkpoint=zoo + 'deeplabv3/deeplabv3_r101-d8_512x1024_80k_'
-             'cityscapes/deeplabv3_r101-d8_512x1024_80k_cityscapes_'
-             '20200606_113503-9e428899.pth'),
-        dict(name='pspnet_r101',
-             config='mmseg::pspnet/'
-             'pspnet_r101-d8_4xb2-80k_cityscapes-512x1024.py',
-             checkpoint=zoo + 'pspnet/pspnet_r101-d8_512x1024_80k_'
-             'cityscapes/pspnet_r101-d8_512x1024_80k_cityscapes_'
-             '20200606_112211-e1e1100f.pth'),
-    ])
+    teachers=[teacher_deeplabv3_r101, teacher_pspnet_r101])
 optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')

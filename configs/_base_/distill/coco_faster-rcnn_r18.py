@@ -6,22 +6,24 @@
 _base_ = '../../students/faster-rcnn_r18_fpn_1x_coco.py'
 
 zoo = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/'
+teacher_r50 = dict(
+    name='r50',
+    config='mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+    checkpoint=zoo + 'faster_rcnn_r50_fpn_1x_coco/'
+        'faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth')
+teacher_r101 = dict(
+    name='r101',
+    config='mmdet::faster_rcnn/faster-rcnn_r101_fpn_1x_coco.py',
+    checkpoint=zoo + 'faster_rcnn_r101_fpn_1x_coco/'
+        'faster_rcnn_r101_fpn_1x_coco_20200130-f513f705.pth')
+teacher_x101 = dict(
+    name='x101',
+    config='mmdet::faster_rcnn/faster-rcnn_x101-64x4d_fpn_1x_coco.py',
+    checkpoint=zoo + 'faster_rcnn_x101_64x4d_fpn_1x_coco/'
+        'faster_rcnn_x101_64x4d_fpn_1x_coco_20200204-833ee192.pth')
 model = dict(
     _delete_=True,
     type='mtkd_mm.MultiTeacherDistiller',
     student={{_base_.model}},
-    teachers=[
-        dict(name='r50',
-             config='mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
-             checkpoint=zoo + 'faster_rcnn_r50_fpn_1x_coco/'
-             'faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth'),
-        dict(name='r101',
-             config='mmdet::faster_rcnn/faster-rcnn_r101_fpn_1x_coco.py',
-             checkpoint=zoo + 'faster_rcnn_r101_fpn_1x_coco/'
-             'faster_rcnn_r101_fpn_1x_coco_20200130-f513f705.pth'),
-        dict(name='x101',
-             config='mmdet::faster_rcnn/faster-rcnn_x101-64x4d_fpn_1x_coco.py',
-             checkpoint=zoo + 'faster_rcnn_x101_64x4d_fpn_1x_coco/'
-             'faster_rcnn_x101_64x4d_fpn_1x_coco_20200204-833ee192.pth'),
-    ])
+    teachers=[teacher_r50, teacher_r101, teacher_x101])
 optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')
