@@ -1,15 +1,17 @@
 # KD-gain benchmark (tools/analysis/kd_gain.py), segmentation teacher 1: a
 # deeper DeepLabV3 R34-D8 (half width) trained on all 960 training images
-# of data/kd_gain for 400 iterations (the student: 120 images, 100).
+# of data/kd_gain_shape_only for 1,000 iterations (the student: 120 images,
+# 400): learning shapes without colour takes longer (76.5 mIoU after 500
+# iterations, 87.0 after 1,000 on a dataset made the same way).
 _base_ = '../shapes/deeplabv3_r18-d8_narrow_shapes.py'
 
-data_root = 'data/kd_gain/'
+data_root = 'data/kd_gain_shape_only/'
 model = dict(backbone=dict(depth=34))
 train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 
-max_iters = 400
+max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),

@@ -159,3 +159,25 @@ def test_cli(tmp_path):
     for name in make_shapes_module.DOMAINS:
         assert name in bad.stderr
     assert not (tmp_path / 'bad').exists()
+
+
+def test_shape_only_colours_say_nothing_of_the_class(tmp_path):
+    """In ``shape_only`` each instance has its own random colour: the
+    shapes of one class do not share a colour, unlike in ``clean``."""
+    spread = {}
+    for domain in ('clean', 'shape_only'):
+        make_shapes_module.make_shapes(tmp_path / domain, 20, 1, 64, 0,
+                                       domain)
+        colours = {}
+        for image_path in sorted((tmp_path / domain / 'images' /
+                                  'train').glob('*.png')):
+            image = cv2.imread(str(image_path))
+            label = cv2.imread(str(tmp_path / domain / 'seg_labels' /
+                                   'train' / image_path.name),
+                               cv2.IMREAD_GRAYSCALE)
+            for cls in np.unique(label[label > 0]):
+                colours.setdefault(cls, []).append(
+                    image[label == cls].mean(axis=0))
+        spread[domain] = np.mean(
+            [np.std(c, axis=0).mean() for c in colours.values()])
+    assert spread['clean'] < 15 < 40 < spread['shape_only']

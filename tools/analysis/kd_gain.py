@@ -31,12 +31,6 @@ T = 1 for detection and segmentation, where T = 4 made the student worse
 figures). The segmentation student trains for 150 iterations, not the
 100 first tried (its config's header says why). Nothing else was tuned.
 
-``--tasks segmentation_unlabelled`` (ours, not run by default) is
-segmentation whose distillation terms also see the other 840 training
-images, unlabelled for the student (masks of ignore_index); it shares
-segmentation's teachers, initial weights and plain runs. It made the
-students worse (the README has the table).
-
 Finished runs are kept (``result.json`` beside each run's config): running
 the command again trains only what is missing or whose config changed.
 Every run's config is written beside its logs, so one run is repeated with
@@ -61,19 +55,17 @@ from print_metric import last_value  # noqa: E402
 from seeded_runs import (REPO, Progress, save_initial_weights,  # noqa: E402
                          summarise, train)
 from seeded_runs import log as _log  # noqa: E402
-DATA_ROOT = Path('data/kd_gain')
 NUM_TRAIN, NUM_VAL, STUDENT_IMAGES, IMG_SIZE, DATA_SEED = 960, 120, 120, 128, 1
 
 
 class Task(NamedTuple):
-    """One task of the benchmark: its configs (under configs/kd_gain/) and
-    the validation metric that the table reports. A variant of another task
-    (``family``) shares its teachers, initial weights and plain runs."""
+    """One task of the benchmark: its configs (under configs/kd_gain/),
+    the validation metric that the table reports and its data."""
     metric: str
     teachers: dict  # teacher name -> config
     student: str
     distill: str
-    family: str = None
+    domain: str = 'clean'  # of tools/data/make_shapes.py
 
 
 TASKS = {
@@ -104,14 +96,20 @@ TASKS = {
             'r34': 'segmentation_teacher_r34.py',
             'r18': 'segmentation_teacher_r18.py'},
         student='segmentation_student.py',
-        distill='segmentation_distill.py'),
+        distill='segmentation_distill.py',
+        domain='shape_only'),
 }
-TASKS['segmentation_unlabelled'] = TASKS['segmentation']._replace(
-    distill='segmentation_unlabelled_distill.py', family='segmentation')
 
 LEARNER_HOOK = "dict(type='mtkd_mm.LearnerUpdateHook')"
 MTKD_RL = "type='MTKDRL', warmup_iters=20, update_interval=20"
-# method -> (weighting arguments, custom hooks) as config text; None: plain
+# RLKD's temperature: the task's fixed T in a warm-up of 20 iterations,
+# then a PPO update after every batch; one reward scale for the whole run
+# (a constant scale leaves the actor's normalised advantages unchanged)
+RLKD = ("type='RLKDTemperature', by_epoch=False, warmup=20, rl_every=1, "
+        'reward_stages=[], '
+        'warmup_temperature={{_base_.model.temperature}}')
+# method -> (weighting arguments, custom hooks[, temperature arguments]) as
+# config text; None: plain
 METHODS = {
     'plain': None,
     'AVER': ("type='AVER'", ''),
@@ -123,6 +121,8 @@ METHODS = {
     'MTKD-RL REINFORCE': (f"{MTKD_RL}, policy='reinforce'", LEARNER_HOOK),
     'MMKD': ("type='MMKD', batch_size={{_base_.train_dataloader.batch_size}}",
              LEARNER_HOOK),
+    'RLKD (AVER)': ("type='AVER'", LEARNER_HOOK, RLKD),
+    'RLKD (MTKD-RL)': (MTKD_RL, LEARNER_HOOK, RLKD),
 }
 
 
@@ -134,49 +134,37 @@ def config_path(name):
     return REPO / 'configs' / 'kd_gain' / name
 
 
-def make_data():
-    """The shapes data, once, and the student's subset of the training
-    images in each task's format."""
-    if (DATA_ROOT / 'meta.json').exists():
+def data_root(domain):
+    """``data/kd_gain`` for the clean domain, else ``data/kd_gain_<domain>``
+    (the task configs' ``data_root``)."""
+    return Path('data/kd_gain' + ('' if domain == 'clean' else f'_{domain}'))
+
+
+def make_data(domain):
+    """The shapes data of ``domain``, once, and the student's subset of the
+    training images in each task's format."""
+    root = data_root(domain)
+    if (root / 'meta.json').exists():
         return
-    log(f'making {DATA_ROOT} ({NUM_TRAIN} train / {NUM_VAL} val images)')
+    log(f'making {root} ({NUM_TRAIN} train / {NUM_VAL} val images)')
     sys.path.insert(0, str(REPO / 'tools' / 'data'))
     from make_shapes import make_shapes
-    make_shapes(DATA_ROOT, NUM_TRAIN, NUM_VAL, IMG_SIZE, DATA_SEED)
-    labels = (DATA_ROOT / 'cls_labels' / 'train.txt').read_text().splitlines()
-    (DATA_ROOT / 'cls_labels' / 'train_student.txt').write_text(
+    make_shapes(root, NUM_TRAIN, NUM_VAL, IMG_SIZE, DATA_SEED, domain)
+    labels = (root / 'cls_labels' / 'train.txt').read_text().splitlines()
+    (root / 'cls_labels' / 'train_student.txt').write_text(
         '\n'.join(labels[:STUDENT_IMAGES]) + '\n')
     coco = json.loads(
-        (DATA_ROOT / 'annotations' / 'instances_train.json').read_text())
+        (root / 'annotations' / 'instances_train.json').read_text())
     coco['images'] = sorted(coco['images'],
                             key=lambda i: i['file_name'])[:STUDENT_IMAGES]
     kept = {image['id'] for image in coco['images']}
     coco['annotations'] = [a for a in coco['annotations']
                            if a['image_id'] in kept]
-    (DATA_ROOT / 'annotations' / 'instances_train_student.json').write_text(
+    (root / 'annotations' / 'instances_train_student.json').write_text(
         json.dumps(coco))
-    (DATA_ROOT / 'seg_labels' / 'train_student.txt').write_text('\n'.join(
+    (root / 'seg_labels' / 'train_student.txt').write_text('\n'.join(
         Path(line.split()[0]).stem
         for line in labels[:STUDENT_IMAGES]) + '\n')
-
-
-def make_unlabelled_masks():
-    """Masks of ignore_index (255) for the training images the student has
-    no labels for (``segmentation_unlabelled``), once."""
-    listing = DATA_ROOT / 'seg_labels' / 'train_unlabelled.txt'
-    if listing.exists():
-        return
-    import numpy as np
-    from PIL import Image
-    labels = (DATA_ROOT / 'cls_labels' / 'train.txt').read_text().splitlines()
-    stems = [Path(line.split()[0]).stem for line in labels[STUDENT_IMAGES:]]
-    out = DATA_ROOT / 'seg_labels' / 'train_unlabelled'
-    out.mkdir(exist_ok=True)
-    for stem in stems:
-        mask = np.asarray(Image.open(DATA_ROOT / 'seg_labels' / 'train' /
-                                     f'{stem}.png'))
-        Image.fromarray(np.full_like(mask, 255)).save(out / f'{stem}.png')
-    listing.write_text('\n'.join(stems) + '\n')
 
 
 def configs_digest(pattern):
@@ -245,7 +233,7 @@ def run_config(task, method, teachers, init, seed):
         lines.append(f"model = dict(init_cfg=dict(type='Pretrained', "
                      f"checkpoint='{init}'))")
         return '\n'.join(lines) + '\n'
-    weighting, hooks = METHODS[method]
+    weighting, hooks, *temperature = METHODS[method]
     lines.insert(0, f"_base_ = '{config_path(task.distill)}'")
     teacher_list = ''.join(
         f"        dict(name='{teacher}', config='mtkd_mm::kd_gain/"
@@ -256,7 +244,9 @@ def run_config(task, method, teachers, init, seed):
         f"    student=dict(init_cfg=dict(type='Pretrained', "
         f"checkpoint='{init}')),\n"
         f'    teachers=[\n{teacher_list}    ],\n'
-        f'    weighting=dict(_delete_=True, {weighting}))')
+        f'    weighting=dict(_delete_=True, {weighting})' +
+        ''.join(f',\n    temperature=dict(_delete_=True, {t})'
+                for t in temperature) + ')')
     if hooks:
         lines.append(f'custom_hooks = [{hooks}]')
     return '\n'.join(lines) + '\n'
@@ -289,8 +279,7 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('--tasks', nargs='+', choices=list(TASKS),
-                        default=[n for n, t in TASKS.items() if not t.family],
-                        help='default: the three tasks, not the variants')
+                        default=list(TASKS))
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
                         default=list(METHODS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
@@ -304,8 +293,8 @@ def parse_args():
 def main():
     args = parse_args()
     methods = ['plain'] + [m for m in args.methods if m != 'plain']
-    make_data()
-    make_unlabelled_masks()
+    for domain in {TASKS[name].domain for name in args.tasks}:
+        make_data(domain)
     out = args.work_dir / 'kd_gain.json'
     results = json.loads(out.read_text()) if out.exists() else {'tasks': {}}
     for task in results['tasks'].values():  # written before 'commands'
@@ -313,20 +302,17 @@ def main():
             task['commands'] = [task.pop('command')]
     for name in args.tasks:
         task = TASKS[name]
-        family = task.family or name
-        teachers = trained_teachers(family, task, args.work_dir)
+        teachers = trained_teachers(name, task, args.work_dir)
         jobs, runs = [], {}
         for seed in args.seeds:
             # named by the student config's digest: a changed student
             # gets new initial weights
             student = configs_digest(task.student)
-            init = (args.work_dir / family / f'seed{seed}' /
+            init = (args.work_dir / name / f'seed{seed}' /
                     f'init_{student}.pth')
             save_initial_weights(config_path(task.student), seed, init)
             for method in methods:
-                run_name = method if method == 'plain' or family == name \
-                    else f'{name}-{method}'
-                run_dir = init.parent / run_name.replace(' ', '_')
+                run_dir = init.parent / method.replace(' ', '_')
                 config = run_config(task, method, teachers, init.resolve(),
                                     seed)
                 done = finished_run(run_dir, config)

@@ -1,11 +1,13 @@
 """Generate a deterministic synthetic "shapes" dataset for detection,
 segmentation and classification.
 
-Each image holds 2-5 coloured shapes of the classes in ``CLASSES``. A shape is
-drawn with ``cv2.fillPoly`` into an int32 *instance id map* (0 = background,
-1..n = instances in draw order, later shapes paint over earlier ones); the RGB
-image, the segmentation label, the COCO annotations and the classification
-label are all derived from that map, so they agree pixel for pixel.
+Each image holds 2-5 coloured shapes of the classes in ``CLASSES`` (in the
+domain ``shape_only`` a shape's colour is random, so only its shape tells
+its class). A shape is drawn with ``cv2.fillPoly`` into an int32 *instance
+id map* (0 = background, 1..n = instances in draw order, later shapes paint
+over earlier ones); the RGB image, the segmentation label, the COCO
+annotations and the classification label are all derived from that map, so
+they agree pixel for pixel.
 
 Usage::
 
@@ -25,7 +27,7 @@ import json
 import zlib
 from functools import partial
 from pathlib import Path
-from typing import Callable, NamedTuple, Tuple
+from typing import Callable, NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -90,7 +92,9 @@ def textured_background(rng, img_size):
 class Domain(NamedTuple):
     """How a domain renders an image from its instance id map."""
     background: Callable  # (rng, img_size) -> float32 (S, S, 3) RGB
-    palette: Tuple[Tuple[int, int, int], ...]  # RGB colour per class
+    # RGB colour per class; None: a random colour per instance, so that
+    # only the shape tells the class
+    palette: Optional[Tuple[Tuple[int, int, int], ...]]
     noise_std: float = 0.0  # gaussian pixel noise added last
     blur_sigma: float = 0.0  # gaussian blur applied after drawing
 
@@ -114,6 +118,9 @@ DOMAINS = {
         palette=((40, 190, 40), (30, 60, 200), (210, 30, 30),
                  (250, 220, 40)),
         blur_sigma=1.5),
+    'shape_only': Domain(
+        background=partial(uniform_background, (235, 235, 235)),
+        palette=None),
 }
 
 
@@ -180,13 +187,21 @@ def make_layout(rng, img_size):
     return id_map, classes
 
 
-def render_image(rng, id_map, classes, domain):
-    """The uint8 RGB image of an id map in the style of ``domain``."""
-    img_size = id_map.shape[0]
+def instance_colours(rng, classes, domain):
+    """(n, 3) RGB per instance: its class colour, jittered, or a random one
+    (``palette=None``)."""
+    if domain.palette is None:
+        return rng.uniform(0, 200, size=(len(classes), 3)).astype(np.float32)
     palette = np.asarray(domain.palette, dtype=np.float32)
     jitter = rng.integers(-COLOUR_JITTER, COLOUR_JITTER + 1,
                           size=(len(classes), 3))
-    colours = palette[classes] + jitter
+    return palette[classes] + jitter
+
+
+def render_image(rng, id_map, classes, domain):
+    """The uint8 RGB image of an id map in the style of ``domain``."""
+    img_size = id_map.shape[0]
+    colours = instance_colours(rng, classes, domain)
     image = domain.background(rng, img_size)
     drawn = id_map > 0
     image[drawn] = colours[id_map[drawn] - 1]
