@@ -1,9 +1,9 @@
-"""tools/train.py on the AVER and MMKD shapes configs with two shapes-trained
-teachers: it trains, logs the distillation losses and teacher weights (and
-MMKD's meta steps), and the exported student, evaluated with the plain
-student config, scores what the distiller's own evaluation scored. The
-teachers' own scores (``TeacherEvalHook``) equal what their training runs
-measured."""
+"""tools/train.py on the AVER, MMKD and RLKD shapes configs with
+shapes-trained teachers: it trains, logs the distillation losses and
+teacher weights (MMKD's meta steps, RLKD's temperatures), and the exported
+student, evaluated with the plain student config, scores what the
+distiller's own evaluation scored. The teachers' own scores
+(``TeacherEvalHook``) equal what their training runs measured."""
 import pytest
 
 from tests.conftest import (REPO, last_scalars, load_tool_module, run,
@@ -100,6 +100,36 @@ def test_mmkd_distillation_and_student_export(workspace, base_runs, name,
     for kind in ('logit', 'feature'):
         weights = [logged[f'distill.w_{kind}.{t}'] for t in teachers]
         assert sum(weights) == pytest.approx(1, abs=1e-3), kind
+    distilled = last_scalars(work_dir, metric)[metric]
+    assert_export_scores_the_same(workspace, work_dir / f'iter_{iters}.pth',
+                                  name, metric, distilled)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name,metric,teachers', TASKS)
+def test_rlkd_distillation_and_student_export(workspace, base_runs, name,
+                                              metric, teachers):
+    """configs/rlkd/ (single teacher) for every task: the agent acts after a
+    warm-up of 4 iterations, a PPO update after every batch from then on,
+    the temperatures' mean and spread logged, the export tested."""
+    base = base_runs(name)
+    work_dir = workspace / 'distill'
+    iters = 10
+    run(['python', REPO / 'tools' / 'train.py',
+         REPO / 'configs' / 'rlkd' / f'{name}_kd.py', '--work-dir', work_dir,
+         '--cfg-options',
+         f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
+         'model.temperature.warmup=5',
+         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+         f'default_hooks.checkpoint.interval={iters}',
+         'default_hooks.logger.interval=5'], cwd=workspace)
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert 'temperature (RLKDTemperature) update 6: replayed 1 batches at ' \
+        'iter 10' in log
+    logged = last_scalars(work_dir, 'distill.temperature_mean')
+    assert 0 < logged['distill.temperature_mean'] < 10
+    assert logged['distill.temperature_std'] > 0
+    assert logged[f'distill.w_logit.{teachers[0]}'] == 1
     distilled = last_scalars(work_dir, metric)[metric]
     assert_export_scores_the_same(workspace, work_dir / f'iter_{iters}.pth',
                                   name, metric, distilled)

@@ -33,3 +33,19 @@ def test_a_run_without_weights_is_a_clear_error(tmp_path):
     tool = load_tool_module('tools/analysis/plot_teacher_weights.py')
     with pytest.raises(SystemExit, match='no distill.w_'):
         tool.read_weights(tmp_path)
+
+
+def test_a_learnt_temperature_gets_its_own_panel(tmp_path):
+    records = [{'step': it, 'distill.w_logit.a': 1.0,
+                'distill.w_feature.a': 1.0} for it in (10, 20)]
+    records[1].update({'distill.temperature_mean': 4.5,
+                       'distill.temperature_std': 1.5})
+    write_run(tmp_path, records)
+    tool = load_tool_module('tools/analysis/plot_teacher_weights.py')
+    curves = tool.read_weights(tmp_path)
+    assert curves['temperature'] == {'mean': ([20], [4.5]),
+                                     'std': ([20], [1.5])}
+    out = tmp_path / 'weights.png'
+    tool.plot(curves, out)
+    import matplotlib.image
+    assert matplotlib.image.imread(out).shape[1] == 1650  # 3 × 5.5 in

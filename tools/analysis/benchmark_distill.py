@@ -1,17 +1,22 @@
 """Time a distillation config, step by step, on this machine.
 
     python tools/analysis/benchmark_distill.py CONFIG [--iters 20] \
-        [--weightings AVER MTKDRL] [--cfg-options k=v ...]
+        [--weightings AVER MTKDRL] [--temperatures 4.0 RLKDTemperature] \
+        [--cfg-options k=v ...]
 
 For each of N batches (loaded beforehand, so data loading is not timed) it
 times, interleaved: the student-only train step, each teacher's no-grad
-forward, and the whole distillation train step; the weighting's own time is
-measured inside the distillation step, and a learning weighting's update
-(every --update-interval iterations, or its own update_interval) is
-amortised per iteration. It prints medians and, last, one JSON object
-with every figure (seconds, peak RSS in MiB). With ``--weightings`` the distillation step is timed once per
-weighting on the same batch, in alternating order (the first is the
-reference of the ratios).
+forward, and the whole distillation train step; the weighting's (and the
+temperature's) own time is measured inside the distillation step, and a
+learner's update (every --update-interval iterations, or its own
+update_interval) is amortised per iteration. It prints medians and, last,
+one JSON object with every figure (seconds, peak RSS in MiB).
+
+With ``--weightings`` (or ``--temperatures``: a number or a registered
+type) the distillation step is timed once per weighting (temperature) on
+the same batch, in alternating order; the config's own comes first and is
+the reference of the ratios. The message hub counts the iterations, so
+warm-ups end as in training.
 """
 import argparse
 import copy
@@ -23,13 +28,15 @@ import time
 from collections import defaultdict
 
 import torch
+from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import mtkd_mm  # noqa: F401
 from mtkd_mm.engine.launch import CfgOptionsAction, load_config
-from mtkd_mm.learning import Learner, replay
+from mtkd_mm.distillers.multi_teacher_distiller import build_temperature
+from mtkd_mm.learning import Learner
 from mtkd_mm.registry import MODELS, WEIGHTINGS
 
 
@@ -40,12 +47,15 @@ def parse_args():
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument(
         '--update-interval', type=int,
-        help='iterations between updates of every learning weighting '
+        help='iterations between updates of every learner '
         "(default: each one's own update_interval)")
     parser.add_argument(
         '--weightings', nargs='+',
         help='weighting types to time on the same batches (default: the '
         "config's)")
+    parser.add_argument(
+        '--temperatures', nargs='+',
+        help='temperatures to time on the same batches: numbers or types')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         default={})
     return parser.parse_args()
@@ -86,6 +96,36 @@ def weighting_config(name, batch_size):
     return cfg
 
 
+def build_variants(distiller, args, batch_size):
+    """{label: (part, module)}: the config's weighting or temperature first,
+    then each of ``--weightings`` or ``--temperatures``."""
+    if args.temperatures:
+        own = distiller.temperature
+        variants = {label(own): ('temperature', own)}
+        for value in args.temperatures:
+            try:
+                cfg = float(value)
+            except ValueError:
+                cfg = dict(type=value)
+            module = build_temperature(cfg)
+            variants.setdefault(label(module), ('temperature', module))
+        return variants
+    own = distiller.weighting
+    variants = {label(own): ('weighting', own)}
+    for name in args.weightings or []:
+        if name not in variants:
+            variants[name] = ('weighting', distiller.build_weighting(
+                weighting_config(name, batch_size)))
+    return variants
+
+
+def label(module):
+    """A variant's name: its type, with the value of a fixed T."""
+    value = getattr(module, 'value', None)
+    name = type(module).__name__
+    return name if value is None else f'{name}({value:g})'
+
+
 def main():
     args = parse_args()
     torch.manual_seed(0)
@@ -107,19 +147,16 @@ def main():
     for _ in range(args.iters + args.warmup):
         batches.append(next(iterator))
 
-    weightings = {type(distiller.weighting).__name__: distiller.weighting}
     batch_size = cfg.train_dataloader.batch_size
-    for name in args.weightings or []:
-        weightings[name] = weightings.get(name) or distiller.build_weighting(
-            weighting_config(name, batch_size))
-    timers = {name: ModuleTimer(w) for name, w in weightings.items()}
+    variants = build_variants(distiller, args, batch_size)
+    timers = {name: ModuleTimer(m) for name, (_, m) in variants.items()}
     learner_optim = {
-        name: build_optim_wrapper(w, w.optim_wrapper_cfg)
-        for name, w in weightings.items() if isinstance(w, Learner)
+        name: build_optim_wrapper(m, m.optim_wrapper_cfg)
+        for name, (_, m) in variants.items() if isinstance(m, Learner)
     }
     for name in learner_optim:
-        weightings[name].attach(distiller, optim, batch_size)
-        interval = args.update_interval or weightings[name].update_interval
+        variants[name][1].attach(distiller, optim, batch_size)
+        interval = args.update_interval or variants[name][1].update_interval
         if interval > args.warmup + args.iters:
             print(f'warning: {name} updates every {interval} iterations, '
                   f'after the {args.warmup + args.iters} timed here: its '
@@ -127,7 +164,9 @@ def main():
     names = distiller.teacher_names
     times = defaultdict(list)
     update_seconds = defaultdict(float)
+    hub = MessageHub.get_current_instance()
     for index, batch in enumerate(batches):
+        hub.update_info('iter', index)
         record = index >= args.warmup
         t_student = timed(lambda: student.train_step(batch, student_optim))
         data = distiller.data_preprocessor(batch, True)
@@ -142,23 +181,22 @@ def main():
                     lambda: distiller.view.teacher_record(
                         teacher, inputs, points, s_record))
         t_distill = {}
-        order = list(weightings.items())
-        for name, weighting in order[::-1] if index % 2 else order:
-            distiller.weighting = weighting
+        order = list(variants.items())
+        for name, (part, module) in order[::-1] if index % 2 else order:
+            setattr(distiller, part, module)
             timers[name].take()
             t_distill[name] = timed(lambda: distiller.train_step(batch, optim))
             if name in learner_optim:
-                weighting.observe(batch)
+                module.observe(batch)
             interval = args.update_interval or getattr(
-                weighting, 'update_interval', 1)
+                module, 'update_interval', 1)
             if name in learner_optim and (index + 1) % interval == 0:
-                t_update = timed(lambda: replay(
-                    weighting, learner_optim[name],
-                    weighting.experience.drain()))
+                t_update = timed(lambda: module.learn(
+                    learner_optim[name], module.experience.drain()))
                 update_seconds[name] += t_update if record else 0.0
             if record:
                 times[f'distill_step.{name}'].append(t_distill[name])
-                times[f'weighting.{name}'].append(timers[name].take())
+                times[f'{part}.{name}'].append(timers[name].take())
         if record:
             times['student_step'].append(t_student)
             for name, t in t_teachers.items():
@@ -168,8 +206,8 @@ def main():
     parts = result['student_step'] + sum(
         result[f'teacher_forward.{n}'] for n in names)
     result['student_plus_teachers'] = parts
-    reference = next(iter(weightings))
-    for name in weightings:
+    reference = next(iter(variants))
+    for name in variants:
         result[f'agent_update_per_iter.{name}'] = (
             update_seconds[name] / args.iters)
         result[f'distill_step_with_update.{name}'] = (

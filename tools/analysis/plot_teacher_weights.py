@@ -1,10 +1,13 @@
-"""Plot the teachers' mean weights over training from a run's logs.
+"""Plot the teachers' mean weights (and a learnt temperature) over
+training from a run's logs.
 
     python tools/analysis/plot_teacher_weights.py WORK_DIR [--out FILE.png]
 
 Reads the newest ``WORK_DIR/<timestamp>/vis_data/scalars.json`` and draws
 every ``distill.w_logit.<teacher>`` and ``distill.w_feature.<teacher>``
-against the iteration; writes ``WORK_DIR/teacher_weights.png`` by default.
+against the iteration, and, where a temperature learns (RLKD), the batch's
+``distill.temperature_mean`` ± ``distill.temperature_std``; writes
+``WORK_DIR/teacher_weights.png`` by default.
 """
 import argparse
 import json
@@ -17,32 +20,42 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 KINDS = ('logit', 'feature')
+TEMPERATURE = {'distill.temperature_mean': 'mean',
+               'distill.temperature_std': 'std'}
 
 
 def read_weights(work_dir):
-    """{kind: {teacher: ([iters], [weights])}} from the newest run's log."""
+    """{kind: {teacher: ([iters], [weights])}} from the newest run's log,
+    and ``'temperature'``: {'mean' | 'std': ([iters], [values])}."""
     runs = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))
     if not runs:
         raise SystemExit(f'plot_teacher_weights.py: error: no run logs '
                          f'(*/vis_data/scalars.json) in {work_dir}')
-    curves = {kind: defaultdict(lambda: ([], [])) for kind in KINDS}
+    curves = {kind: defaultdict(lambda: ([], []))
+              for kind in (*KINDS, 'temperature')}
     for line in runs[-1].read_text().splitlines():
         record = json.loads(line)
         for key, value in record.items():
+            if key in TEMPERATURE and 'step' in record:
+                iters, values = curves['temperature'][TEMPERATURE[key]]
+                iters.append(record['step'])
+                values.append(value)
             for kind in KINDS:
                 prefix = f'distill.w_{kind}.'
                 if key.startswith(prefix) and 'step' in record:
                     iters, weights = curves[kind][key[len(prefix):]]
                     iters.append(record['step'])
                     weights.append(value)
-    if not any(curves.values()):
+    if not any(curves[kind] for kind in KINDS):
         raise SystemExit('plot_teacher_weights.py: error: no '
                          f'distill.w_* scalars in {runs[-1]}')
     return curves
 
 
 def plot(curves, out):
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    temperature = curves.get('temperature')
+    panels = 3 if temperature else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4))
     for ax, kind in zip(axes, KINDS):
         for teacher, (iters, weights) in sorted(curves[kind].items()):
             ax.plot(iters, weights, label=teacher)
@@ -51,6 +64,18 @@ def plot(curves, out):
         ax.grid(alpha=0.3)
         ax.legend()
     axes[0].set_ylabel('weight')
+    if temperature:
+        iters, mean = temperature['mean']
+        std = temperature['std'][1]
+        ax = axes[2]
+        ax.plot(iters, mean, label='mean')
+        ax.fill_between(iters, [m - s for m, s in zip(mean, std)],
+                        [m + s for m, s in zip(mean, std)], alpha=0.3,
+                        label='± std')
+        ax.set_title('temperature (batch mean ± std over points)')
+        ax.set_xlabel('iteration')
+        ax.grid(alpha=0.3)
+        ax.legend()
     fig.tight_layout()
     fig.savefig(out, dpi=100)
 
