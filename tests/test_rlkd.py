@@ -88,7 +88,7 @@ def test_temperature_mapping_and_stored_log_probability(log_prob_at):
                             log_prob_at=log_prob_at)
     student, teacher = torch.randn(5, 4), torch.randn(5, 4)
     generator = torch.Generator()
-    generator.set_state(agent.generator.get_state())
+    generator.set_state(agent.rng_state.clone())
     at(7)
     temperature = agent(points(5), record(student), [record(teacher)])
     state = rlkd_state(student, [teacher], SOFTMAX)
@@ -227,8 +227,7 @@ def test_ppo_update_steps_each_network(calibration):
         at(i)
         agent(points(16, labels), record(torch.randn(16, 4)),
               [record(torch.randn(16, 4))])
-    before = {k: v.clone() for k, v in agent.state_dict().items()
-              if k != '_extra_state'}
+    before = {k: v.clone() for k, v in agent.state_dict().items()}
     wrapper, losses = update(agent, agent.experience.drain())
     assert len(losses) == 2
     steps = {

@@ -1,5 +1,7 @@
 """RLKD / ITKD: a PPO agent that sets each point's distillation temperature
 (Zhang et al., arXiv 2407.00115; ALGORITHMS.md §4)."""
+from contextlib import contextmanager
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -186,8 +188,10 @@ class RLKDTemperature(Learner, DistillationTemperature):
         self.critic = mlp(3)
         self.regressor = nn.Sequential(nn.Linear(4, 16), nn.Linear(16, 1))
         self.register_buffer('last_accuracy', torch.tensor(float('nan')))
-        self.generator = torch.Generator()
-        self.generator.manual_seed(torch.initial_seed())
+        # the state of the agent's own random numbers, checkpointed and
+        # equal on every rank (the runner seeds torch alike on each)
+        generator = torch.Generator().manual_seed(torch.initial_seed())
+        self.register_buffer('rng_state', generator.get_state())
         self._acted_at = None
         self.init_learner(optim_wrapper, update_interval, buffer_size)
 
@@ -220,7 +224,8 @@ class RLKDTemperature(Learner, DistillationTemperature):
             states = points.mean_per_sample(states)
         with torch.no_grad():
             mean, log_std = self.actor(states)
-            noise = torch.randn(mean.shape, generator=self.generator)
+            with self.random() as generator:
+                noise = torch.randn(mean.shape, generator=generator)
             sample = mean + noise.to(mean) * log_std.exp()
             temperature = self.t_max * sample.sigmoid()
         if first_call and unit % self.rl_every == 0:
@@ -233,6 +238,14 @@ class RLKDTemperature(Learner, DistillationTemperature):
             temperature = temperature[points.sample_index]
         return temperature
 
+    @contextmanager
+    def random(self):
+        """A CPU generator at :attr:`rng_state`, saved back after use."""
+        generator = torch.Generator()
+        generator.set_state(self.rng_state.cpu())
+        yield generator
+        self.rng_state.copy_(generator.get_state())
+
     def _remember(self, accuracy):
         if accuracy is not None:
             self.last_accuracy.copy_(accuracy)
@@ -241,7 +254,8 @@ class RLKDTemperature(Learner, DistillationTemperature):
         """The batch's path: at most ``max_transitions`` random points, the
         delayed reward on the last."""
         if len(states) > self.max_transitions:
-            keep = torch.randperm(len(states), generator=self.generator)
+            with self.random() as generator:
+                keep = torch.randperm(len(states), generator=generator)
             keep = keep[:self.max_transitions].to(states.device)
             states, sample, temperature, mean = (
                 states[keep], sample[keep], temperature[keep], mean[keep])
@@ -316,14 +330,6 @@ class RLKDTemperature(Learner, DistillationTemperature):
             nn.utils.clip_grad_norm_(params, self.max_grad_norm)
         optim_wrapper.step()
         optim_wrapper.zero_grad()
-
-    # checkpoint ---------------------------------------------------------
-
-    def get_extra_state(self):
-        return {'generator': self.generator.get_state()}
-
-    def set_extra_state(self, state):
-        self.generator.set_state(state['generator'])
 
     def extra_repr(self):
         return (f'margin={self.margin!r}, log_prob_at={self.log_prob_at!r}, '

@@ -87,7 +87,7 @@ def write_learner_config(workspace, base_runs, learner):
         "    dict(type='mtkd_mm.LearnerUpdateHook'),\n"
         "    dict(type='mtkd_mm.RankConsistencyHook', interval=5),\n"
         "    dict(type='mtkd_mm.RankConsistencyHook', interval=5,\n"
-        "         with_buffers=True, prefixes=['{part}.'])]\n"
+        f"         with_buffers=True, prefixes=['{part}.'])]\n"
         'train_dataloader = dict(batch_size=8)\n'
         "default_hooks = dict(checkpoint=dict(interval=10),"
         " logger=dict(interval=5))\n"
@@ -103,14 +103,6 @@ def write_learner_config(workspace, base_runs, learner):
 def learner_config(request, workspace, base_runs):
     return request.param, write_learner_config(workspace, base_runs,
                                                request.param)
-
-
-def bitwise_equal(a, b):
-    """Tensors, or dicts of tensors (a module's extra state), equal."""
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(
-            bitwise_equal(a[k], b[k]) for k in a)
-    return torch.equal(a, b)
 
 
 def tensorboard_scalars(work_dir):
@@ -181,7 +173,7 @@ def test_resume_after_update_equals_uninterrupted(workspace, learner_config):
     resumed = torch.load(part / 'iter_20.pth')
     for key, value in uninterrupted['state_dict'].items():
         if key.startswith(('student.', f'{name}.', 'connectors.')):
-            assert bitwise_equal(resumed['state_dict'][key], value), key
+            assert torch.equal(resumed['state_dict'][key], value), key
     learned = [k for k in uninterrupted['state_dict']
                if k.startswith(f'{name}.')]
     assert learned, 'the learner is part of the checkpoint'
