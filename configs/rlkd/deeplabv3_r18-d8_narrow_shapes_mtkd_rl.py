@@ -2,15 +2,10 @@
 # narrow DeepLabV3: a temperature per logit pixel (ours, as in
 # deeplabv3_r18-d8_narrow_shapes_kd.py) and the teachers' mean probability
 # in the state.
-# On the shapes data (CPU size, 200 iterations, cosine learning rate).
-# The paper's (ALGORITHMS.md §4): actor, critic, the per-point T =
-# 10·sigmoid(μ + εσ) with the paper's margin and log-probability, the KD
-# term Σ T_i²·KL / B, the delayed reward Δ batch accuracy × the stage
-# scale, PPO (clip 0.2, 5 + 5 epochs, grad clip 2, Adam 1e-4 / 1e-3), T = 4
-# in the warm-up. Ours: counted in iterations (warm-up 20 iterations, then
-# a PPO update after every batch, as the reference does in its RL epochs),
-# one reward stage over the cosine schedule, the calibrated instance
-# rewards feeding GAE (the paper's intent; the released code drops them).
+# On the shapes data (CPU size). The paper's: agent, state, T = 10·sigmoid
+# (μ + εσ), Σ T²·KL / B, the delayed batch-accuracy reward, PPO. Ours:
+# iterations for epochs (warm-up 20, then PPO after every batch), one reward
+# stage, calibrated rewards into GAE (details: configs/rlkd/README.md).
 _base_ = '../mtkd_rl/deeplabv3_r18-d8_narrow_shapes.py'
 
 model = dict(

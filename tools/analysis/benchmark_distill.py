@@ -12,10 +12,11 @@ learner's update (every --update-interval iterations, or its own
 update_interval) is amortised per iteration. It prints medians and, last,
 one JSON object with every figure (seconds, peak RSS in MiB).
 
-With ``--weightings`` (or ``--temperatures``: a number or a registered
-type) the distillation step is timed once per weighting (temperature) on
-the same batch, in alternating order; the config's own comes first and is
-the reference of the ratios. The message hub counts the iterations, so
+With ``--weightings`` the distillation step is timed once per weighting on
+the same batch, in alternating order, the config's own first: the
+reference of the ratios. ``--temperatures`` (numbers, or types: the
+config's own where its type is named) does the same for temperatures, the
+first given being the reference. The message hub counts the iterations, so
 warm-ups end as in training.
 """
 import argparse
@@ -97,18 +98,20 @@ def weighting_config(name, batch_size):
 
 
 def build_variants(distiller, args, batch_size):
-    """{label: (part, module)}: the config's weighting or temperature first,
-    then each of ``--weightings`` or ``--temperatures``."""
+    """{label: (part, module)}: the config's weighting, then each of
+    ``--weightings``; or each of ``--temperatures`` in the order given (the
+    config's own where its type is named)."""
     if args.temperatures:
-        own = distiller.temperature
-        variants = {label(own): ('temperature', own)}
+        own, variants = distiller.temperature, {}
         for value in args.temperatures:
-            try:
-                cfg = float(value)
-            except ValueError:
-                cfg = dict(type=value)
-            module = build_temperature(cfg)
-            variants.setdefault(label(module), ('temperature', module))
+            if value == type(own).__name__:
+                module = own
+            else:
+                try:
+                    module = build_temperature(float(value))
+                except ValueError:
+                    module = build_temperature(dict(type=value))
+            variants[label(module)] = ('temperature', module)
         return variants
     own = distiller.weighting
     variants = {label(own): ('weighting', own)}

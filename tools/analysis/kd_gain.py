@@ -123,7 +123,12 @@ METHODS = {
              LEARNER_HOOK),
     'RLKD (AVER)': ("type='AVER'", LEARNER_HOOK, RLKD),
     'RLKD (MTKD-RL)': (MTKD_RL, LEARNER_HOOK, RLKD),
+    'RLKD (AVER) per image': ("type='AVER'", LEARNER_HOOK,
+                              f"{RLKD}, per='image'"),
 }
+# run only when named: one T per image differs from RLKD (AVER) only where
+# an image has several points (detection, segmentation)
+ON_REQUEST = ('RLKD (AVER) per image', )
 
 
 def log(message):
@@ -281,7 +286,7 @@ def parse_args():
     parser.add_argument('--tasks', nargs='+', choices=list(TASKS),
                         default=list(TASKS))
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
-                        default=list(METHODS))
+                        default=[m for m in METHODS if m not in ON_REQUEST])
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--work-dir', type=Path,
                         default=Path('work_dirs/kd_gain'))
