@@ -253,3 +253,12 @@ def test_config_errors_name_the_key(teacher_ckpts):
     cfg.model.temperature = dict(type='RLKDTemperature', margin='second')
     with pytest.raises(BuildError, match='model.temperature.*margin'):
         build_model(cfg)
+
+
+def test_a_learnt_temperature_needs_logit_distillation(teacher_ckpts):
+    cfg = with_teacher_checkpoints(CLS_DISTILL, teacher_ckpts)
+    cfg.model.temperature = dict(type='RLKDTemperature')
+    cfg.model.logit_loss = None
+    with pytest.raises(BuildError, match='model.temperature: RLKDTemperature'
+                       ' learns the T of the logit loss'):
+        build_model(cfg)

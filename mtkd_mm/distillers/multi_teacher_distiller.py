@@ -143,6 +143,13 @@ class MultiTeacherDistiller(BaseModel):
                                       'model.feature_loss')
         self.feature_loss_weight = feature_loss_weight
         self.logit_teachers = self._check_teachers()
+        if isinstance(temperature, Learner) and (
+                self.logit_loss is None or not self.logit_teachers):
+            raise BuildError(
+                f'model.temperature: {type(temperature).__name__} learns the '
+                'T of the logit loss, but nothing is distilled through '
+                'logits (model.logit_loss is None or no teacher gives '
+                'logits)')
         self.connectors, self.pool_info = self._build_connectors(
             connector, probe_size)
         self.weighting = self.build_weighting(weighting)
@@ -266,7 +273,10 @@ class MultiTeacherDistiller(BaseModel):
         losses, student, points = self.view.student_loss(
             self.student, inputs, data_samples)
         teachers = self._teacher_records(inputs, points, student)
-        temperature = self.temperature(points, student, teachers)
+        distils_logits = self.logit_loss is not None and bool(
+            self.logit_teachers)
+        temperature = (self.temperature(points, student, teachers)
+                       if distils_logits else None)
         kl = self._logit_losses(student, teachers, points, temperature)
         connected, feature = self._feature_losses(student, teachers)
         learned = self.weighting.weights_carry_gradients
@@ -281,7 +291,7 @@ class MultiTeacherDistiller(BaseModel):
         self._check_finite(kl, feature)
         reduction = self.weighting.teacher_reduction
         result = {f'student.{k}': v for k, v in losses.items()}
-        if self.logit_loss is not None and self.logit_teachers:
+        if distils_logits:
             result['distill.loss_logit'] = (
                 self.logit_loss_weight *
                 weighted_teacher_loss(weights.logit, kl, reduction))
@@ -332,8 +342,8 @@ class MultiTeacherDistiller(BaseModel):
 
     def _logit_losses(self, student, teachers, points, temperature):
         """(B, K_l) per-sample logit loss to each teacher with logits, at
-        ``temperature`` (a float or (P,))."""
-        if self.logit_loss is None or not self.logit_teachers:
+        ``temperature`` (a float or (P,); None: no logit distillation)."""
+        if temperature is None:
             return student.embedding.new_zeros(points.num_samples, 0)
         return torch.stack([
             points.mean_per_sample(
