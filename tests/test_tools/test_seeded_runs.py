@@ -16,10 +16,17 @@ def test_gain_is_paired_by_seed_and_clear_beyond_twice_the_spread():
     assert summary['gain'] == pytest.approx(6.0)
     assert summary['gain_std'] == pytest.approx(1.0)
     assert summary['clear'] is True  # 6 > 2 * max(sqrt(3), 2)
+    assert summary['clear_paired'] is True  # 6 > 2 * 1
 
     summary = summarise({0: 73.0, 1: 77.0, 2: 75.0}, plain)
     assert summary['gain'] == pytest.approx(3.0)
     assert summary['clear'] is False  # 3 < 2 * 2
+    assert summary['clear_paired'] is True  # gains 3, 3, 3: no spread
+
+    # gains 9, 1, 2: the seeds move the gain itself
+    summary = summarise({0: 79.0, 1: 75.0, 2: 74.0}, plain)
+    assert summary['gain'] == pytest.approx(4.0)
+    assert summary['clear_paired'] is False  # 4 < 2 * std(9, 1, 2) = 8.7
 
 
 def test_plain_student_has_no_gain():

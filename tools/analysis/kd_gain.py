@@ -12,8 +12,10 @@ For each task, on the generated shapes data (``data/kd_gain``):
 4. one JSON file and one Markdown table: each teacher's metric, each
    method's mean ± std over the seeds, its gain over the plain student
    (paired by seed) and whether that gain is clear: larger than twice the
-   larger of the two seed spreads (std). A run with ``--methods`` adds its
-   rows to the task's table (same seeds), under the commands that made it.
+   larger of the two seed spreads (std), and, in its own column, larger
+   than twice the spread of the paired gains. A run with ``--methods``
+   adds its rows to the task's table (same seeds), under the commands that
+   made it.
 
 Usage::
 
@@ -264,16 +266,18 @@ def markdown(results):
             f"### {name}: {task['metric']} on {NUM_VAL} validation images, "
             f"seeds {', '.join(map(str, task['seeds']))}", '',
             *(f'`{command}`' for command in task['commands']), '',
-            '| model | mean ± std | gain over plain (paired) | clear gain |',
-            '| --- | --- | --- | --- |'
+            '| model | mean ± std | gain over plain (paired) | clear gain '
+            '| clear paired gain |', '| --- | --- | --- | --- | --- |'
         ]
         d = 3 if task['metric'].startswith('coco/') else 2  # mAP in [0, 1]
         for teacher, metric in task['teachers'].items():
-            lines.append(f'| teacher {teacher} | {metric:.{d}f} | | |')
+            lines.append(f'| teacher {teacher} | {metric:.{d}f} | | | |')
         for method, s in task['methods'].items():
             gain = (f"{s['gain']:+.{d}f} ± {s['gain_std']:.{d}f}"
                     if 'gain' in s else '')
-            clear = ('yes' if s['clear'] else 'no') if 'clear' in s else ''
+            clear = ' | '.join(
+                ('yes' if s[key] else 'no') if key in s else ''
+                for key in ('clear', 'clear_paired'))
             lines.append(f"| {method} | {s['mean']:.{d}f} ± {s['std']:.{d}f}"
                          f' | {gain} | {clear} |')
         lines.append('')

@@ -70,7 +70,9 @@ def save_initial_weights(config, seed, path):
 def summarise(runs, plain=None):
     """``runs`` and ``plain``: {seed: metric}. Mean ± std over the seeds,
     the gain over the plain student paired by seed, and whether it is
-    clear: larger than twice the larger of the two seed spreads."""
+    clear: larger than twice the larger of the two seed spreads
+    (``clear``), or larger than twice the spread of the paired gains
+    (``clear_paired``: the seeds' effect on both runs cancels out)."""
     values = [runs[s] for s in sorted(runs)]
     mean = statistics.mean(values)
     std = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -82,6 +84,7 @@ def summarise(runs, plain=None):
         summary['gain_std'] = statistics.stdev(gains) if len(
             gains) > 1 else 0.0
         summary['clear'] = summary['gain'] > 2 * max(std, plain_std)
+        summary['clear_paired'] = summary['gain'] > 2 * summary['gain_std']
     return summary
 
 
