@@ -43,6 +43,7 @@ import functools
 import hashlib
 import json
 import os
+import shlex
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -259,6 +260,12 @@ def run_config(task, method, teachers, init, seed):
     return '\n'.join(lines) + '\n'
 
 
+def kept_runs(summary):
+    """{seed: metric} of a row kept from an earlier run (JSON keys are
+    strings), to summarise it again against this run's plain student."""
+    return {int(seed): value for seed, value in summary['runs'].items()}
+
+
 def markdown(results):
     lines = []
     for name, task in results['tasks'].items():
@@ -351,7 +358,7 @@ def main():
         with ThreadPoolExecutor(args.jobs) as pool:
             list(pool.map(one, jobs))
         plain = runs['plain']
-        command = ' '.join(['python', *sys.argv])
+        command = shlex.join(['python', *sys.argv])
         before = results['tasks'].get(name, {})
         if before.get('seeds') != args.seeds:
             before = {}
@@ -360,7 +367,8 @@ def main():
             + [command],
             metric=task.metric, seeds=args.seeds,
             teachers={t: m for t, (_, m) in teachers.items()},
-            methods={**before.get('methods', {}),
+            methods={**{m: summarise(kept_runs(b), plain)
+                        for m, b in before.get('methods', {}).items()},
                      **{m: summarise(runs[m], plain) for m in methods}})
         out.write_text(json.dumps(results, indent=2))
     table = markdown(results)
