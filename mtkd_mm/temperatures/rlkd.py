@@ -205,12 +205,12 @@ class RLKDTemperature(Learner, DistillationTemperature):
     def forward(self, points, student, teachers):
         """float in the warm-up, else (P,) one T per point."""
         unit = self.unit()
-        first_call = self.training and self._acted_at != (
-            MessageHub.get_current_instance().get_info('iter', 0))
+        iteration = MessageHub.get_current_instance().get_info('iter', 0)
+        # once per student step, not again in a look-ahead of the same step
+        first_call = self.training and self._acted_at != iteration
         accuracy = None
-        if first_call:  # not again in a look-ahead of the same step
-            self._acted_at = MessageHub.get_current_instance().get_info(
-                'iter', 0)
+        if first_call:
+            self._acted_at = iteration
             accuracy = batch_accuracy(student.logits.detach(), points.labels,
                                       self.accuracy, points.ignore_index)
             all_reduce(accuracy, op='mean')
