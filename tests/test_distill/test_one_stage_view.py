@@ -215,7 +215,7 @@ def test_retinanet_distillation_step(weighting, past_warmup):
         records = [model.view.teacher_record(t, data['inputs'], points,
                                              student)
                    for _, t in model.teachers.items()]
-    kl = model._logit_losses(student, records, points)
+    kl = model._logit_losses(student, records, points, 4.0)
     for k, record in enumerate(records):
         per_point = binary_kl(student.logits.detach(), record.logits, 4.0)
         expected = [per_point[points.sample_index.numpy() == b].mean()
