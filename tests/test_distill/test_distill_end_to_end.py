@@ -76,6 +76,16 @@ def assert_export_scores_the_same(workspace, checkpoint, name, metric,
         distilled, abs=TOLERANCE[metric])
 
 
+def train_briefly(workspace, config, work_dir, iters, *options):
+    """``tools/train.py config`` for ``iters`` iterations, evaluated and
+    saved at the end, logged every 5, with ``options``."""
+    run(['python', REPO / 'tools' / 'train.py', config, '--work-dir',
+         work_dir, '--cfg-options', *options, f'train_cfg.max_iters={iters}',
+         f'train_cfg.val_interval={iters}',
+         f'default_hooks.checkpoint.interval={iters}',
+         'default_hooks.logger.interval=5'], cwd=workspace)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize('name,metric,teachers', TASKS)
 def test_mmkd_distillation_and_student_export(workspace, base_runs, name,
@@ -85,14 +95,10 @@ def test_mmkd_distillation_and_student_export(workspace, base_runs, name,
     base = base_runs(name)
     work_dir = workspace / 'distill'
     iters = 10
-    run(['python', REPO / 'tools' / 'train.py',
-         REPO / 'configs' / 'mmkd' / f'{name}.py', '--work-dir', work_dir,
-         '--cfg-options',
-         f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
-         f'model.teachers.1.checkpoint={base / "iter_100.pth"}',
-         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-         f'default_hooks.checkpoint.interval={iters}',
-         'default_hooks.logger.interval=5'], cwd=workspace)
+    train_briefly(workspace, REPO / 'configs' / 'mmkd' / f'{name}.py',
+                  work_dir, iters,
+                  f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
+                  f'model.teachers.1.checkpoint={base / "iter_100.pth"}')
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'weighting (MMKD) update 2: replayed 1 batches at iter 10' in log
     logged = last_scalars(work_dir, 'weighting.update_loss')
@@ -115,14 +121,10 @@ def test_rlkd_distillation_and_student_export(workspace, base_runs, name,
     base = base_runs(name)
     work_dir = workspace / 'distill'
     iters = 10
-    run(['python', REPO / 'tools' / 'train.py',
-         REPO / 'configs' / 'rlkd' / f'{name}_kd.py', '--work-dir', work_dir,
-         '--cfg-options',
-         f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
-         'model.temperature.warmup=5',
-         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-         f'default_hooks.checkpoint.interval={iters}',
-         'default_hooks.logger.interval=5'], cwd=workspace)
+    train_briefly(workspace, REPO / 'configs' / 'rlkd' / f'{name}_kd.py',
+                  work_dir, iters,
+                  f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
+                  'model.temperature.warmup=5')
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'temperature (RLKDTemperature) update 6: replayed 1 batches at ' \
         'iter 10' in log
