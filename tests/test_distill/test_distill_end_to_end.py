@@ -98,7 +98,8 @@ def test_mmkd_distillation_and_student_export(workspace, base_runs, name,
     train_briefly(workspace, REPO / 'configs' / 'mmkd' / f'{name}.py',
                   work_dir, iters,
                   f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
-                  f'model.teachers.1.checkpoint={base / "iter_100.pth"}')
+                  f'model.teachers.1.checkpoint={base / "iter_100.pth"}',
+                  'custom_hooks.0.log_interval=1')
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'weighting (MMKD) update 2: replayed 1 batches at iter 10' in log
     logged = last_scalars(work_dir, 'weighting.update_loss')
@@ -124,7 +125,8 @@ def test_rlkd_distillation_and_student_export(workspace, base_runs, name,
     train_briefly(workspace, REPO / 'configs' / 'rlkd' / f'{name}_kd.py',
                   work_dir, iters,
                   f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
-                  'model.temperature.warmup=5')
+                  'model.temperature.warmup=5',
+                  'custom_hooks.0.log_interval=1')
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'temperature (RLKDTemperature) update 6: replayed 1 batches at ' \
         'iter 10' in log

@@ -17,10 +17,13 @@ the RLKD temperature (PPO of an actor and a critic) and the toy learner of
   index in the epoch is a non-zero multiple of the interval, one over what
   is left at the epoch's end; the warm-up epoch's experience is learnt
   from.
+- An update's INFO line comes at the first update, then once per
+  ``log_interval`` iterations, counting the updates in between.
 """
 import ast
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -28,6 +31,7 @@ from tensorboard.backend.event_processing.event_accumulator import \
     EventAccumulator
 
 import mtkd_mm  # noqa: F401  (allow-lists the runner's checkpoint contents)
+from mtkd_mm.engine.hooks.learner_update_hook import LearnerUpdateHook
 from tests.conftest import REPO, run, run_in_process
 
 RL_CLS = REPO / 'configs' / 'mtkd_rl' / 'resnet18_narrow_shapes.py'
@@ -84,7 +88,7 @@ def write_learner_config(workspace, base_runs, learner):
         f"        dict(name='resnet_b', config='{TEACHER}',\n"
         f"             checkpoint='{base / 'iter_100.pth'}')])\n"
         "custom_hooks = [\n"
-        "    dict(type='mtkd_mm.LearnerUpdateHook'),\n"
+        "    dict(type='mtkd_mm.LearnerUpdateHook', log_interval=1),\n"
         "    dict(type='mtkd_mm.RankConsistencyHook', interval=5),\n"
         "    dict(type='mtkd_mm.RankConsistencyHook', interval=5,\n"
         f"         with_buffers=True, prefixes=['{part}.'])]\n"
@@ -228,7 +232,9 @@ def test_epoch_based_schedule_follows_the_reference(workspace):
         'train_dataloader = dict(batch_size=16, sampler=dict(\n'
         "    _delete_=True, type='DefaultSampler', shuffle=True))\n"
         "train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop',\n"
-        '                 max_epochs=2, val_interval=100)\n')
+        '                 max_epochs=2, val_interval=100)\n'
+        "custom_hooks = [dict(type='mtkd_mm.LearnerUpdateHook',"
+        ' log_interval=1)]\n')
     work_dir = workspace / 'work'
     run_in_process('train', config, '--work-dir', work_dir, cwd=workspace)
     log = next(work_dir.glob('*/*.log')).read_text()
@@ -236,3 +242,20 @@ def test_epoch_based_schedule_follows_the_reference(workspace):
     # 240 images, batch 16: 15 batches per epoch; the first epoch is the
     # warm-up, whose batches are replayed as well
     assert replayed == reference_schedule(15, 4, 2) == [5, 4, 4, 2] * 2
+
+
+def test_update_lines_follow_the_log_interval():
+    hook = LearnerUpdateHook(log_interval=10)
+    lines = []
+    runner = SimpleNamespace(logger=SimpleNamespace(info=lines.append))
+    hook.updates['weighting'] = 0
+    hook.unlogged['weighting'] = [None, 0, 0]
+    for iteration in (4, 8, 12, 16, 20):
+        hook.updates['weighting'] += 1
+        hook._log(runner, 'weighting', runner, 2, iteration)
+    assert lines == [
+        'weighting (SimpleNamespace) update 1: replayed 2 batches at iter 4',
+        'weighting (SimpleNamespace) updates 2-4: replayed 6 batches at '
+        'iter 16']
+    with pytest.raises(ValueError, match='log_interval'):
+        LearnerUpdateHook(log_interval=0)

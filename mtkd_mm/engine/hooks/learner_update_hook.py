@@ -51,18 +51,32 @@ class LearnerUpdateHook(Hook):
       the update count go into the runner's checkpoint under ``learners``
       and come back on ``--resume``; the learner's parameters are part of
       the model's state dict (and are dropped by ``export_student.py``).
-    - **log**: one line per update, and ``train/<name>.update_loss`` and
-      ``train/<name>.update_seconds_per_iter`` scalars.
+    - **log**: ``train/<name>.update_loss`` and
+      ``train/<name>.update_seconds_per_iter`` scalars after each update,
+      and an INFO line at the learner's first update and then once at
+      least ``log_interval`` iterations have passed since its last one (1:
+      a line per update), naming the updates and the batches they
+      replayed since.
+
+    Args:
+        log_interval (int): iterations between a learner's INFO lines.
     """
 
     # before the LoggerHook (BELOW_NORMAL): an update's loss is logged at
     # its iteration; before the CheckpointHook: the checkpoint holds it
     priority = 'NORMAL'
 
-    def __init__(self):
+    def __init__(self, log_interval=50):
+        if not isinstance(log_interval, int) or log_interval < 1:
+            raise ValueError('LearnerUpdateHook.log_interval must be a '
+                             f'positive integer, got {log_interval!r}')
+        self.log_interval = log_interval
         self.optim_wrappers = {}
         self.updates = {}
         self.update_seconds = {}
+        # name -> [iteration of the last line (None: none yet), updates and
+        # batches since]
+        self.unlogged = {}
 
     @staticmethod
     def learners(runner):
@@ -78,6 +92,7 @@ class LearnerUpdateHook(Hook):
                 learner, learner.optim_wrapper_cfg)
             self.updates[name] = 0
             self.update_seconds[name] = 0.0
+            self.unlogged[name] = [None, 0, 0]
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
@@ -123,9 +138,23 @@ class LearnerUpdateHook(Hook):
                           sum(losses) / len(losses))
         hub.update_scalar(f'train/{name}.update_seconds_per_iter',
                           self.update_seconds[name] / iters_done)
+        self._log(runner, name, learner, len(entries), iters_done)
+
+    def _log(self, runner, name, learner, batches, iters_done):
+        unlogged = self.unlogged[name]
+        unlogged[1] += 1
+        unlogged[2] += batches
+        last_line, updates, batches = unlogged
+        if (last_line is not None
+                and iters_done - last_line < self.log_interval):
+            return
+        done = self.updates[name]
+        which = (f'update {done}' if updates == 1 else
+                 f'updates {done - updates + 1}-{done}')
         runner.logger.info(
-            f'{name} ({type(learner).__name__}) update {self.updates[name]}:'
-            f' replayed {len(entries)} batches at iter {iters_done}')
+            f'{name} ({type(learner).__name__}) {which}: replayed {batches}'
+            f' batches at iter {iters_done}')
+        self.unlogged[name] = [iters_done, 0, 0]
 
     def before_save_checkpoint(self, runner, checkpoint):
         checkpoint[CHECKPOINT_KEY] = {
