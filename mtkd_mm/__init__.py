@@ -8,8 +8,8 @@ warnings.filterwarnings(
     'ignore', message='pkg_resources is deprecated', category=UserWarning)
 
 from . import checkpoint_safety  # noqa: F401,E402  (before any load)
-from . import (connectors, distillers, engine, losses,  # noqa: F401,E402
-               temperatures, weightings)
+from . import (connectors, datasets, distillers, engine,  # noqa: F401,E402
+               losses, temperatures, weightings)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

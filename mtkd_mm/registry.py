@@ -4,6 +4,7 @@ A config selects them with ``default_scope = 'mtkd_mm'`` (or a
 ``mtkd_mm.TypeName`` type); the ``locations`` are imported on first use, as
 ``mmdet/registry.py`` does.
 """
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
@@ -24,6 +25,9 @@ TEMPERATURES = Registry(
     locations=['mtkd_mm.temperatures'])
 TASK_VIEWS = Registry(
     'task view', scope='mtkd_mm', locations=['mtkd_mm.views'])
+DATASETS = Registry(
+    'dataset', parent=MMENGINE_DATASETS, scope='mtkd_mm',
+    locations=['mtkd_mm.datasets'])
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='mtkd_mm',
     locations=['mtkd_mm.engine.hooks'])

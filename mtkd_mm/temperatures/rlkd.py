@@ -87,7 +87,8 @@ class RLKDTemperature(Learner, DistillationTemperature):
     is its 64 samples); the reward's accuracy is RoI, prior or pixel
     accuracy. Not reproduced: the released code's critical-state mask
     (its only trained term shrinks the states PPO sees, see
-    ALGORITHMS.md §4) and the entropy-ranked mixup exploration.
+    ALGORITHMS.md §4). Its entropy-ranked mixup exploration is
+    :class:`~mtkd_mm.engine.hooks.EntropyRankedMixupHook`.
 
     Args:
         margin (str): the state's margin, ``'paper'`` (default) or

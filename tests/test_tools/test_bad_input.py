@@ -281,6 +281,33 @@ def test_learned_weighting_without_its_hook(tool, tmp_path, teachers):
                           'LearnerUpdateHook, which the config lacks')
 
 
+@pytest.mark.parametrize('override,expected', [
+    # the training set not wrapped
+    ("train_dataloader = dict(dataset=dict(\n"
+     "    _delete_=True, type='CustomDataset', data_root='data/shapes/',\n"
+     "    ann_file='cls_labels/train.txt', data_prefix='images/train',\n"
+     "    pipeline=[dict(type='LoadImageFromFile'),"
+     " dict(type='PackInputs')]))\n",
+     'train_dataloader.dataset must be '
+     "dict(type='mtkd_mm.EntropyRankedMixupDataset', dataset=...), got "
+     'CustomDataset'),
+    # no logit distillation (and a fixed T: a learnt one is refused first)
+    ("model = dict(logit_loss=None, temperature=4.0)\n"
+     "custom_hooks = [dict(type='mtkd_mm.EntropyRankedMixupHook')]\n",
+     'nothing is distilled through logits'),
+])
+def test_exploration_needs_its_dataset_and_logits(tool, workspace, teachers,
+                                                  override, expected):
+    base = REPO / 'configs' / 'rlkd' / 'resnet18_narrow_shapes_kd_explore.py'
+    config = workspace / 'explore.py'
+    config.write_text(f"_base_ = '{base}'\n{override}")
+    code, err = tool('train', config, '--work-dir', workspace / 'work',
+                     '--cfg-options',
+                     f"model.teachers.0.checkpoint={teachers['cls']}")
+    assert code == 2
+    assert_one_line_error(err, 'EntropyRankedMixupHook', expected)
+
+
 def test_mmkd_batch_size_and_roi_layer(tool, workspace, teachers,
                                        monkeypatch):
     """MMKD's feature network is as wide as the batch; its look-ahead needs

@@ -1,0 +1,3 @@
+from .entropy_ranked_mixup import EntropyRankedMixupDataset
+
+__all__ = ['EntropyRankedMixupDataset']
