@@ -80,24 +80,50 @@ def test_persistent_workers_see_new_pairs(shapes_root):
     assert torch.equal(second, dataset.dataset[5]['inputs'])
 
 
+def train_explore(workspace, teacher, work_dir, ranks=1, *options):
+    """The shapes exploration config for 4 epochs, blending after epoch 1
+    in every 2nd (2 and 4), a checkpoint every 2 epochs."""
+    command = (['python', REPO / 'tools' / 'train.py'] if ranks == 1 else
+               ['bash', REPO / 'tools' / 'dist_train.sh'])
+    command += [EXPLORE] + ([] if ranks == 1 else [str(ranks)])
+    return run(command + [
+        '--work-dir', work_dir, *options, '--cfg-options',
+        f'model.teachers.0.checkpoint={teacher}', 'max_epochs=4',
+        'train_cfg.max_epochs=4', 'default_hooks.checkpoint.interval=2',
+        'model.temperature.warmup=2', 'custom_hooks.1.start_epoch=1'],
+        cwd=workspace, env={'PORT': '29615'})
+
+
+def blend_lines(work_dir):
+    log = sorted(work_dir.glob('*/*.log'))[-1].read_text()
+    return re.findall(r'epoch (\d+): (\d+) low-entropy images blended', log)
+
+
+def saved_scores(path):
+    return torch.load(path, weights_only=True)[CHECKPOINT_KEY]
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize('ranks', [1, 2])
 def test_blends_in_the_scheduled_epochs_and_checkpoints_scores(
-        workspace, base_runs):
-    """4 epochs of 15 batches, blending after epoch 1 in every 2nd: epochs
-    2 and 4; every one of the 240 images has been scored 4 times."""
+        workspace, base_runs, ranks):
+    """Blending in epochs 2 and 4 only; every one of the 240 images scored
+    in each of the 4 epochs, also with 2 ranks (each sees half of them);
+    a run resumed after epoch 2 goes on from the saved scores (not equal to
+    the uninterrupted run's: the flips' random state is not saved)."""
     teacher = base_runs('resnet18_narrow_shapes') / 'iter_200.pth'
     work_dir = workspace / 'explore'
-    run(['python', REPO / 'tools' / 'train.py', EXPLORE, '--work-dir',
-         work_dir, '--cfg-options', f'model.teachers.0.checkpoint={teacher}',
-         'max_epochs=4', 'train_cfg.max_epochs=4',
-         'default_hooks.checkpoint.interval=4', 'model.temperature.warmup=2',
-         'custom_hooks.1.start_epoch=1'], cwd=workspace)
-    log = next(work_dir.glob('*/*.log')).read_text()
-    blended = re.findall(r'epoch (\d+): (\d+) low-entropy images blended',
-                         log)
-    assert blended == [('2', '24'), ('4', '24')]
-    checkpoint = torch.load(work_dir / 'epoch_4.pth', weights_only=True)
-    scores = checkpoint[CHECKPOINT_KEY]
+    train_explore(workspace, teacher, work_dir, ranks)
+    assert blend_lines(work_dir) == [('2', '24'), ('4', '24')]
+    scores = saved_scores(work_dir / 'epoch_4.pth')
     assert scores.shape == (240, )
     assert (scores > 0).all()
     assert scores.max() <= 4 * np.log(4) + 1e-6
+    if ranks == 1:
+        resumed = workspace / 'resumed'
+        train_explore(workspace, teacher, resumed, 1, '--resume',
+                      work_dir / 'epoch_2.pth')
+        assert blend_lines(resumed) == [('4', '24')]
+        added = (saved_scores(resumed / 'epoch_4.pth') -
+                 saved_scores(work_dir / 'epoch_2.pth'))
+        assert (added > 0).all() and added.max() <= 2 * np.log(4) + 1e-6

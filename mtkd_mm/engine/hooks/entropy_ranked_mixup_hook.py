@@ -49,8 +49,9 @@ class EntropyRankedMixupHook(Hook):
 
     Detection and segmentation are refused: a blended image would keep one
     image's boxes or masks over another's objects. The scores (N,) are
-    summed over the ranks at each epoch's end and before each checkpoint,
-    and saved in it.
+    summed over the ranks at each epoch's end, before that epoch's
+    checkpoint saves them (one saved within an epoch holds the scores up to
+    the epoch's start).
 
     Args:
         start_epoch (int): no blending up to this epoch.
@@ -117,12 +118,6 @@ class EntropyRankedMixupHook(Hook):
         self.unsynced.index_add_(0, torch.tensor(indices),
                                  entropies.cpu().double())
 
-    def _sync(self):
-        total = self.unsynced.to(self.device)
-        all_reduce(total)
-        self.scores += total.cpu()
-        self.unsynced.zero_()
-
     def before_train_epoch(self, runner):
         epoch = runner.epoch + 1
         if epoch > self.start_epoch and epoch % self.every == 0:
@@ -136,10 +131,12 @@ class EntropyRankedMixupHook(Hook):
             self.dataset.clear()
 
     def after_train_epoch(self, runner):
-        self._sync()
+        total = self.unsynced.to(self.device)
+        all_reduce(total)
+        self.scores += total.cpu()
+        self.unsynced.zero_()
 
     def before_save_checkpoint(self, runner, checkpoint):
-        self._sync()
         checkpoint[CHECKPOINT_KEY] = self.scores.clone()
 
     def after_load_checkpoint(self, runner, checkpoint):
