@@ -8,17 +8,17 @@
 # Ours: the scale; everything else as resnet18_narrow_shapes_kd.py.
 _base_ = './resnet18_narrow_shapes_kd.py'
 
+max_epochs = 8
 model = dict(
     temperature=dict(
         by_epoch=True, warmup=3, rl_every=1,
-        reward_stages=[dict(end=9, period=8, scale=10)]))
+        reward_stages=[dict(end=max_epochs, period=max_epochs, scale=10)]))
 train_dataloader = dict(
     sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
     dataset=dict(
         _delete_=True,
         type='mtkd_mm.EntropyRankedMixupDataset',
         dataset={{_base_.train_dataloader.dataset}}))
-max_epochs = 8
 train_cfg = dict(
     _delete_=True, type='EpochBasedTrainLoop', max_epochs=max_epochs,
     val_interval=max_epochs)

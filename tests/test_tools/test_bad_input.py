@@ -297,7 +297,10 @@ def test_learned_weighting_without_its_hook(tool, tmp_path, teachers):
      'nothing is distilled through logits'),
 ])
 def test_exploration_needs_its_dataset_and_logits(tool, workspace, teachers,
-                                                  override, expected):
+                                                  monkeypatch, override,
+                                                  expected):
+    # the hook checks once the dataset is built: from data/shapes here
+    monkeypatch.chdir(workspace)
     base = REPO / 'configs' / 'rlkd' / 'resnet18_narrow_shapes_kd_explore.py'
     config = workspace / 'explore.py'
     config.write_text(f"_base_ = '{base}'\n{override}")
