@@ -7,6 +7,7 @@ from mtkd_mm.errors import BuildError
 from mtkd_mm.registry import WEIGHTINGS
 from mtkd_mm.weightings import (AEKD, AVER, CAMKD, EBKD, TeacherState,
                                 TeacherWeighting, TeacherWeights)
+from tests.test_look_ahead_trust import build as build_trust
 from tests.test_distill.helpers import (CLS_DISTILL, build_model,
                                         with_teacher_checkpoints)
 # after_warmup (autouse): the MTKD-RL agent acts, as after its warm-up
@@ -17,7 +18,8 @@ WEIGHTINGS_UNDER_TEST = [
     AVER, EBKD, lambda: EBKD(normalize=True), CAMKD,
     lambda: CAMKD(feature_form='uniform'), AEKD,
     lambda: build(3), lambda: build(3, fusion='dynamic'),
-    lambda: build(3, policy='reinforce')
+    lambda: build(3, policy='reinforce'), build_trust,
+    lambda: build_trust(policy='reinforce', reward='reference')
 ]
 
 

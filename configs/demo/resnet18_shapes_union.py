@@ -1,8 +1,11 @@
-# The demo's student: the narrow ResNet-18 trained on the union of two shapes
-# domains (tools/demo.sh makes data/shapes_clean and data/shapes_dark).
+# The demo's student: the narrow ResNet-18 trained on the union of three
+# shapes domains (tools/demo.sh makes data/shapes_clean, data/shapes_dark and
+# data/shapes_noisy).
 _base_ = '../shapes/resnet18_narrow_shapes.py'
 
-domains = ['data/shapes_clean/', 'data/shapes_dark/']
+domains = [
+    'data/shapes_clean/', 'data/shapes_dark/', 'data/shapes_noisy/'
+]
 
 
 def split(root, name, pipeline):

@@ -1,6 +1,6 @@
-# The demo's distillation: the union student learns from a teacher trained on
-# the clean domain and one trained on the dark domain (tools/demo.sh trains
-# them into work_dirs/demo/teacher_*). AVER weights; the MTKD-RL and CA-MKD
+# The demo's distillation: the union student learns from three teachers, each
+# trained on one domain (clean, dark, noisy; tools/demo.sh trains them into
+# work_dirs/demo/teacher_*). AVER weights; the MTKD-RL and CA-MKD
 # variants change only the weighting. The teachers are evaluated on the
 # union before training, and the mean weight each teacher receives on each
 # domain over the last half of training is written to
@@ -17,6 +17,8 @@ model = dict(
              checkpoint='work_dirs/demo/teacher_clean/iter_200.pth'),
         dict(name='dark', config=teacher_config,
              checkpoint='work_dirs/demo/teacher_dark/iter_200.pth'),
+        dict(name='noisy', config=teacher_config,
+             checkpoint='work_dirs/demo/teacher_noisy/iter_200.pth'),
     ],
     weighting=dict(type='AVER'),
     temperature=4.0,

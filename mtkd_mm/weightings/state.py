@@ -62,7 +62,8 @@ class TeacherState:
 
     QUANTITIES = ('kl', 'feature_loss', 'teacher_ce', 'student_ce',
                   'entropy', 'teacher_summary', 'student_summary',
-                  'embeddings', 'gram', 'connected_ce', 'cosine', 'kd_grads')
+                  'embeddings', 'gram', 'connected_ce', 'cosine', 'kd_grads',
+                  'lookahead_credit')
 
     def __init__(self, names, logit_teachers, points, student, teachers, kl,
                  feature_loss, connected=None, view=None,
@@ -229,3 +230,31 @@ class TeacherState:
                     retain_graph=True)[0].mean(dim=0)
                 for k in range(self._kl.shape[1])
             ])
+
+    @quantity
+    def lookahead_credit(self):
+        """(B, K_l) how much one gradient step on teacher k's distillation
+        loss lowers sample i's own CE, to first order (ours):
+        ``mean_p ⟨∂KL_pk/∂z_p, ∂CE_p/∂z_p⟩`` over the sample's points p
+        with a label, each point's student logits z_p (C,) taken as free
+        parameters (softmax, T²-scaled KL: ``T ⟨p_s^T − p_t^T, p_s − y⟩``).
+        Positive where teacher k pulls the student towards the label.
+        Computed with gradients enabled whatever the caller's mode."""
+        logits = self.student.logits
+        index = self.points.sample_index
+        # the KL is a mean over all the sample's n_i points and the CE over
+        # its m_i labelled ones: the summed products carry 1 / (n_i m_i)
+        counts = torch.bincount(index, minlength=self.num_samples)
+        with torch.enable_grad():
+            ce_grad = torch.autograd.grad(
+                self.points.cross_entropy(logits).sum(), logits,
+                retain_graph=True)[0]
+            credit = []
+            for k in range(self._kl.shape[1]):
+                kl_grad = torch.autograd.grad(
+                    self._kl[:, k].sum(), logits, retain_graph=True)[0]
+                products = (kl_grad * ce_grad).sum(dim=1)
+                credit.append(
+                    products.new_zeros(self.num_samples).index_add(
+                        0, index, products) * counts)
+        return torch.stack(credit, dim=1)

@@ -5,8 +5,8 @@ make the student better? Measured in one run.
     python tools/demo/domain_demo.py [--methods aver ca_mkd mtkd_rl] \
         [--student-images 30] [--seeds 0 1 2] [--work-dir work_dirs/demo]
 
-1. makes the shapes data in two domains (``clean`` and ``dark``, 240
-   training and 60 validation images each);
+1. makes the shapes data in three domains (``clean``, ``dark`` and
+   ``noisy``, 240 training and 60 validation images each);
 2. trains one ResNet-18 teacher on all training images of each domain
    (once; cached in the work dir);
 3. for every seed, trains the student on the union of the first
@@ -41,7 +41,7 @@ from seeded_runs import (Progress, log, save_initial_weights,  # noqa: E402
                          summarise, train)
 
 METRIC = 'accuracy/top1'
-DOMAINS = {'clean': 0, 'dark': 1}  # domain → seed of its data
+DOMAINS = {'clean': 0, 'dark': 1, 'noisy': 2}  # domain → its data seed
 NUM_TRAIN, NUM_VAL = 240, 60
 CONFIGS = REPO / 'configs' / 'demo'
 METHODS = {
@@ -50,7 +50,19 @@ METHODS = {
     'mtkd_rl': 'MTKD-RL',
     'mtkd_rl_reinforce': 'MTKD-RL, REINFORCE',
     'mmkd': 'MMKD',
+    'look_ahead_trust': 'LookAheadTrust (ours)',
+    'look_ahead_trust_raw_state': 'LookAheadTrust, raw state',
+    'look_ahead_trust_surrogate': 'LookAheadTrust, surrogate policy',
+    'look_ahead_trust_reinforce': 'LookAheadTrust, REINFORCE policy',
+    'look_ahead_trust_reinforce_reference': 'LookAheadTrust, REINFORCE, '
+    'reference reward',
 }
+
+# the weights in the table: applied, the MTKD-RL agent's own action, and
+# (LookAheadTrust) the share of images on which each teacher has the
+# highest look-ahead credit
+WEIGHT_KINDS = (('logit', ''), ('agent_logit', ', agent alone'),
+                ('best_credit', ", reward's best teacher"))
 
 
 def step(message):
@@ -100,7 +112,7 @@ def mean_weights(work, methods, seeds):
                 kind: {t: statistics.mean(r[domain][kind][t]
                                           for r in per_seed)
                        for t in DOMAINS}
-                for kind in ('logit', 'agent_logit')
+                for kind, _ in WEIGHT_KINDS
                 if kind in per_seed[0][domain]
             } | {'samples': per_seed[0][domain]['samples']}
             for domain in per_seed[0]
@@ -111,9 +123,10 @@ def mean_weights(work, methods, seeds):
 def tables(teachers, summaries, weights, args):
     seeds = ', '.join(map(str, args.seeds))
     lines = [
-        f"Top-1 (%) on the union of the two domains' validation sets "
-        f'({2 * NUM_VAL} images); student on the first {args.student_images} '
-        f'training images of each domain; seeds {seeds}:', '',
+        f"Top-1 (%) on the union of the {len(DOMAINS)} domains' validation "
+        f'sets ({len(DOMAINS) * NUM_VAL} images); student on the first '
+        f'{args.student_images} training images of each domain; seeds '
+        f'{seeds}:', '',
         '| model | top-1, mean ± std | gain over plain (paired) | '
         'clear gain (> 2 std) |', '| --- | --- | --- | --- |'
     ]
@@ -133,7 +146,7 @@ def tables(teachers, summaries, weights, args):
         (len(DOMAINS) + 1)
     ]
     for method, by_domain in weights.items():
-        for kind, label in (('logit', ''), ('agent_logit', ', agent alone')):
+        for kind, label in WEIGHT_KINDS:
             for images, stats in by_domain.items():
                 if kind not in stats:
                     continue

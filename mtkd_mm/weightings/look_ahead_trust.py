@@ -1,0 +1,204 @@
+"""LookAheadTrust (ours, not a published method): per-sample teacher trust
+learnt from how much each teacher's distillation step would lower the
+student's own loss."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mtkd_mm.learning import Learner
+from mtkd_mm.registry import WEIGHTINGS
+
+from .base import TeacherWeighting, TeacherWeights, feature_weights_like_logits
+from .mtkd_rl import standardised_reward, surrogate_loss
+
+# per teacher: its CE against the labels, the student's KL to it, its
+# entropy, and the student's CE (shared by the teachers); then the first
+# three relative to their mean over the teachers
+STATE_FEATURES = ('teacher_ce', 'kl', 'entropy', 'student_ce')
+NUM_FEATURES = 2 * len(STATE_FEATURES) - 1
+
+
+class TrustScorer(nn.Module):
+    """One small network scores every teacher from that teacher's own state,
+    so it serves any number of teachers; a softmax over the teachers gives
+    the weights. (B, K, F) → (B, K). The last layer starts at zero: the
+    first weights are uniform (AVER)."""
+
+    def __init__(self, num_features, hidden=32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(num_features, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, 1))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, observation):
+        return self.net(observation).squeeze(-1).softmax(dim=1)
+
+
+def trust_observation(state, normalise=True):
+    """(B, K, F) per-teacher state, detached: ``STATE_FEATURES``, then each
+    teacher's CE, KL and entropy minus their mean over the teachers.
+
+    ``normalise``: ``log1p`` of the (non-negative) quantities first, and
+    every feature standardised over the batch and the teachers at the end
+    (the raw quantities span orders of magnitude: a confidently wrong
+    teacher's CE is ~10, a right one's ~0.01)."""
+    student_ce = state.student_ce[:, None].expand_as(state.kl)
+    features = torch.stack(
+        [state.teacher_ce, state.kl, state.entropy.to(state.kl.dtype),
+         student_ce], dim=2).detach()
+    if normalise:
+        features = features.clamp(min=0).log1p()
+    own = features[..., :-1]
+    features = torch.cat(
+        [features, own - own.mean(dim=1, keepdim=True)], dim=2)
+    if not normalise:
+        return features
+    mean = features.mean(dim=(0, 1), keepdim=True)
+    std = features.std(dim=(0, 1), keepdim=True, unbiased=False)
+    return (features - mean) / std.clamp(min=1e-6)
+
+
+def standardised_credit(credit):
+    """Each sample's credit relative to its teachers' mean, in units of the
+    batch's spread: (B, K) → (B, K)."""
+    relative = credit - credit.mean(dim=1, keepdim=True)
+    return relative / relative.std(unbiased=False).clamp(min=1e-12)
+
+
+@WEIGHTINGS.register_module()
+class LookAheadTrust(Learner, TeacherWeighting):
+    """Per-sample teacher weights from a learnt policy (ours).
+
+    The reward of following teacher k on sample i is its look-ahead credit
+    (``TeacherState.lookahead_credit``): the first-order decrease of the
+    sample's own CE after one step on its distillation loss to teacher k.
+    It is known for every teacher, not only the one followed, so the
+    policy learns from full information: it maximises the expected credit
+    ``Σ_k π_ik ĉ_ik`` plus ``entropy_weight ·`` H(π_i) (its optimum:
+    π_i = softmax(ĉ_i / entropy_weight)). The policy sees only each
+    teacher's state (CE against the labels, KL to the student, entropy,
+    the student's CE, and how the first three compare with the other
+    teachers'), normalised, so what it learns carries over to images it
+    has not scored. Feature weights follow the logit weights.
+
+    The ablations of issue 13 are options:
+
+    Args:
+        reward (str): ``'lookahead'`` (ours) or ``'reference'`` (MTKD-RL's
+            per-sample −(CE_s + Σ_k w_k·KL_k + β·Σ_k w_k·F_k), with the
+            weights that were applied).
+        policy (str): ``'expected'`` (ours; needs the look-ahead reward),
+            ``'reinforce'`` (sample the weights from a Dirichlet around
+            π, −R̂·log π(sample) with R̂ the batch-standardised reward), or
+            ``'surrogate'`` (MTKD-RL's released update,
+            mean R̃·(−log π) with R̃ = clamp(standardised R, 0, 1); the
+            look-ahead reward of a sample is then Σ_k π_ik c_ik).
+        normalise_state (bool): ``log1p`` and batch standardisation of the
+            policy's state (False: the raw quantities).
+        entropy_weight (float): of the policy's entropy (``'expected'``).
+        concentration (float): Dirichlet concentration scale
+            (``'reinforce'``).
+        hidden (int): the scorer's hidden width.
+        optim_wrapper (dict): the policy's optimiser.
+        update_interval (int): student steps between updates.
+        buffer_size (int): most batches of experience kept between updates.
+    """
+
+    def __init__(self,
+                 reward='lookahead',
+                 policy='expected',
+                 normalise_state=True,
+                 entropy_weight=0.1,
+                 concentration=50.0,
+                 hidden=32,
+                 optim_wrapper=dict(
+                     type='OptimWrapper',
+                     optimizer=dict(type='Adam', lr=1e-2)),
+                 update_interval=10,
+                 buffer_size=1000):
+        super().__init__()
+        if reward not in ('lookahead', 'reference'):
+            raise ValueError("LookAheadTrust.reward must be 'lookahead' or "
+                             f"'reference', got {reward!r}")
+        if policy not in ('expected', 'reinforce', 'surrogate'):
+            raise ValueError("LookAheadTrust.policy must be 'expected', "
+                             f"'reinforce' or 'surrogate', got {policy!r}")
+        if policy == 'expected' and reward != 'lookahead':
+            raise ValueError(
+                "LookAheadTrust.policy='expected' needs a reward per "
+                "teacher: reward='lookahead' (the reference reward is one "
+                "per sample: use policy='reinforce' or 'surrogate')")
+        self.reward = reward
+        self.policy = policy
+        self.normalise_state = normalise_state
+        self.entropy_weight = entropy_weight
+        self.concentration = concentration
+        self.reads = STATE_FEATURES + (
+            ('lookahead_credit', ) if reward == 'lookahead' else
+            ('feature_loss', ))
+        self.scorer = TrustScorer(NUM_FEATURES, hidden)
+        self.init_learner(optim_wrapper, update_interval, buffer_size)
+
+    def setup(self, info):
+        if len(info.logit_teachers) != len(info.names):
+            raise ValueError('LookAheadTrust needs logits from every '
+                             'teacher; some give features only')
+        self.feature_loss_weight = info.feature_loss_weight
+
+    def forward(self, state):
+        observation = trust_observation(state, self.normalise_state)
+        trust = self.scorer(observation)
+        weights = trust
+        if self.policy == 'reinforce' and self.training:
+            weights = self._dirichlet(trust).sample()
+        extras = None
+        if self.training:
+            reward = self._reward(state, weights)
+            self.experience.add(observation=observation, weights=weights,
+                                **reward)
+            if self.reward == 'lookahead':
+                extras = dict(best_credit=F.one_hot(
+                    state.lookahead_credit.argmax(dim=1),
+                    state.num_teachers).to(weights.dtype))
+        return TeacherWeights(weights,
+                              feature_weights_like_logits(state, weights),
+                              extras=extras)
+
+    def _reward(self, state, weights):
+        """What the update needs: the credit (B, K) (expected policy) or one
+        reward per sample (B,)."""
+        if self.reward == 'lookahead':
+            credit = state.lookahead_credit
+            if self.policy == 'expected':
+                return dict(credit=credit)
+            return dict(reward=(weights * credit).sum(dim=1))
+        return dict(reward=-(
+            state.student_ce + (weights * state.kl).sum(dim=1) +
+            self.feature_loss_weight *
+            (weights * state.feature_loss).sum(dim=1)))
+
+    def _dirichlet(self, trust):
+        return torch.distributions.Dirichlet(
+            (trust * self.concentration).clamp(min=1e-3))
+
+    def update_loss(self, entry):
+        """The policy's loss on one stored entry (``observation`` (B, K, F),
+        ``weights`` (B, K), ``credit`` (B, K) or ``reward`` (B,))."""
+        trust = self.scorer(entry['observation'])
+        if self.policy == 'expected':
+            entropy = -(trust * trust.clamp(min=1e-12).log()).sum(dim=1)
+            gain = (trust * standardised_credit(entry['credit'])).sum(dim=1)
+            return -(gain + self.entropy_weight * entropy).mean()
+        reward = entry['reward']
+        if self.policy == 'reinforce':
+            advantage = reward - reward.mean()
+            advantage = advantage / advantage.std(unbiased=False).clamp(
+                min=1e-12)
+            # a sampled weight may underflow to 0, where log π is −inf
+            sample = entry['weights'].clamp(min=1e-6)
+            log_prob = self._dirichlet(trust).log_prob(
+                sample / sample.sum(dim=1, keepdim=True))
+            return -(advantage * log_prob).mean()
+        return surrogate_loss(trust, standardised_reward(reward))
