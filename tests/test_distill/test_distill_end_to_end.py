@@ -137,3 +137,30 @@ def test_rlkd_distillation_and_student_export(workspace, base_runs, name,
     distilled = last_scalars(work_dir, metric)[metric]
     assert_export_scores_the_same(workspace, work_dir / f'iter_{iters}.pth',
                                   name, metric, distilled)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name,metric,teachers', [
+    task for task in TASKS if not task[0].startswith('fcos')])
+def test_look_ahead_trust_distillation(workspace, base_runs, name, metric,
+                                       teachers):
+    """configs/look_ahead_trust/ (ours) on the three tasks: the policy
+    learns every 5 iterations, and its weights move away from uniform."""
+    base = base_runs(name)
+    work_dir = workspace / 'distill'
+    train_briefly(workspace,
+                  REPO / 'configs' / 'look_ahead_trust' / f'{name}.py',
+                  work_dir, 10,
+                  f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
+                  f'model.teachers.1.checkpoint={base / "iter_100.pth"}',
+                  'model.weighting.update_interval=5',
+                  'custom_hooks.0.log_interval=1')
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert ('weighting (LookAheadTrust) update 2: replayed 5 batches at '
+            'iter 10') in log
+    logged = last_scalars(work_dir, 'weighting.update_loss')
+    assert abs(logged['weighting.update_loss']) < 100
+    for kind in ('logit', 'feature'):
+        weights = [logged[f'distill.w_{kind}.{t}'] for t in teachers]
+        assert sum(weights) == pytest.approx(1, abs=1e-3), kind
+        assert abs(weights[0] - 0.5) > 1e-3, 'the policy learnt nothing'

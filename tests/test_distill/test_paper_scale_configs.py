@@ -45,16 +45,17 @@ def tiny_batch(name):
 
 # Every task runs AVER and CA-MKD (its own feature-classification path);
 # the classification configs run every method; the one-stage detector
-# MTKD-RL too (configs/mtkd_rl/).
+# MTKD-RL and LookAheadTrust too (configs/mtkd_rl/, configs/look_ahead_trust/:
+# sigmoid classes, three teachers).
 BUILD_AND_STEP = [(name, method) for name in CONFIGS for method in METHODS
                   if method in ('aver', 'ca_mkd') or 'in1k' in name] + [
-                      ('retinanet_r18_fpn_1x_coco', 'mtkd_rl')]
-MTKD_RL_CONFIGS = {'retinanet_r18_fpn_1x_coco': 'retinanet_r18_fpn_coco.py'}
+                      ('retinanet_r18_fpn_1x_coco', 'mtkd_rl'),
+                      ('retinanet_r18_fpn_1x_coco', 'look_ahead_trust')]
 
 
 def config_path(name, method):
-    if method == 'mtkd_rl':
-        return REPO / 'configs' / 'mtkd_rl' / MTKD_RL_CONFIGS[name]
+    if method in ('mtkd_rl', 'look_ahead_trust'):
+        return REPO / 'configs' / method / 'retinanet_r18_fpn_coco.py'
     return REPO / 'configs' / 'baselines' / method / f'{name}.py'
 
 
@@ -89,6 +90,16 @@ def test_paper_scale_config_builds_and_steps(name, method):
     total.backward()
     assert all(p.grad is None for p in model.teachers.parameters())
     assert any(p.grad is not None for p in model.connectors.parameters())
+
+
+@pytest.mark.parametrize('config', sorted(
+    (REPO / 'configs' / 'look_ahead_trust').glob('*.py')),
+    ids=lambda p: p.stem)
+def test_look_ahead_trust_configs_say_it_is_ours(config):
+    assert 'OURS, not a published method' in config.read_text()
+    cfg = load_cfg(config)
+    assert cfg.model.weighting == dict(type='LookAheadTrust')
+    assert cfg.custom_hooks == [dict(type='mtkd_mm.LearnerUpdateHook')]
 
 
 @pytest.mark.parametrize('config', sorted(

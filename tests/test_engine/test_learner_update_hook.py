@@ -45,6 +45,9 @@ LEARNERS = {
     'ToyLearnedWeighting': ('weighting', (
         "weighting=dict(_delete_=True, type='ToyLearnedWeighting',"
         ' update_interval=5)')),
+    'LookAheadTrust': ('weighting', (
+        "weighting=dict(_delete_=True, type='LookAheadTrust',"
+        ' update_interval=5)')),
     # quiz batches from a hard buffer of 16 images, full after 2 batches
     'MMKD_hard': ('weighting', (
         "weighting=dict(_delete_=True, type='MMKD', batch_size=8,"
@@ -60,7 +63,7 @@ UPDATE_LINE = r'(\w+) \((\w+)\) update \d+: replayed (\d+) batches'
 # batches per update and rank: the stored experience since the last update,
 # or MMKD's quiz batch
 REPLAYED = {'MTKDRL': '5', 'MMKD': '1', 'ToyLearnedWeighting': '5',
-            'RLKDTemperature': '5'}
+            'RLKDTemperature': '5', 'LookAheadTrust': '5'}
 
 
 def rank_digests(log):
@@ -103,7 +106,8 @@ def write_learner_config(workspace, base_runs, learner):
 
 
 @pytest.fixture(
-    params=['MMKD', 'MTKDRL', 'RLKDTemperature', 'ToyLearnedWeighting'])
+    params=['MMKD', 'MTKDRL', 'RLKDTemperature', 'ToyLearnedWeighting',
+            'LookAheadTrust'])
 def learner_config(request, workspace, base_runs):
     return request.param, write_learner_config(workspace, base_runs,
                                                request.param)

@@ -36,8 +36,9 @@ gives its class and the student alone reached its teachers (its config's
 header has the figures). Nothing else was tuned.
 
 The default run is issue 8's list: the plain student and AVER, EBKD,
-CA-MKD, AEKD, MTKD-RL (surrogate, dynamic, REINFORCE). MMKD, RLKD and the
-ablations run when named with ``--methods`` (their rows join the table).
+CA-MKD, AEKD, MTKD-RL (surrogate, dynamic, REINFORCE). MMKD, RLKD,
+LookAheadTrust (ours) and the ablations run when named with ``--methods``
+(their rows join the table).
 
 Finished runs are kept (``result.json`` beside each run's config): running
 the command again trains only what is missing or whose config changed.
@@ -117,6 +118,7 @@ MTKD_RL = "type='MTKDRL', warmup_iters=20, update_interval=20"
 RLKD = ("type='RLKDTemperature', by_epoch=False, warmup=20, rl_every=1, "
         'reward_stages=[], '
         'warmup_temperature={{_base_.model.temperature}}')
+TRUST = "type='LookAheadTrust'"
 # method -> (weighting arguments, custom hooks[, temperature arguments]) as
 # config text; None: plain
 METHODS = {
@@ -136,13 +138,24 @@ METHODS = {
                               f"{RLKD}, per='image'"),
     'RLKD (AVER) t_max 2': ("type='AVER'", LEARNER_HOOK,
                             f'{RLKD}, t_max=2.0'),
+    'LookAheadTrust': (TRUST, LEARNER_HOOK),
+    'LookAheadTrust raw state': (f'{TRUST}, normalise_state=False',
+                                 LEARNER_HOOK),
+    'LookAheadTrust surrogate': (f"{TRUST}, policy='surrogate'",
+                                 LEARNER_HOOK),
+    'LookAheadTrust REINFORCE': (f"{TRUST}, policy='reinforce'",
+                                 LEARNER_HOOK),
+    'LookAheadTrust REINFORCE reference reward': (
+        f"{TRUST}, policy='reinforce', reward='reference'", LEARNER_HOOK),
 }
 # run only when named: the later issues' methods and the ablations (one T
 # per image differs from RLKD (AVER) only where an image has several
 # points; t_max 2 centres the agent's T on the T = 1 of detection and
-# segmentation, where its default 10 keeps the median T in [2.7, 7.3])
+# segmentation, where its default 10 keeps the median T in [2.7, 7.3]);
+# LookAheadTrust (ours) and its ablations of reward, state and policy
 ON_REQUEST = ('MMKD', 'RLKD (AVER)', 'RLKD (MTKD-RL)',
-              'RLKD (AVER) per image', 'RLKD (AVER) t_max 2')
+              'RLKD (AVER) per image', 'RLKD (AVER) t_max 2',
+              *(m for m in METHODS if m.startswith('LookAheadTrust')))
 
 
 def log(message):

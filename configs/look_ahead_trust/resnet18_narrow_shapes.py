@@ -1,0 +1,11 @@
+# LookAheadTrust: OURS, not a published method (issue 13;
+# mtkd_mm/weightings/look_ahead_trust.py, configs/look_ahead_trust/README.md).
+# A small policy scores each teacher from its normalised per-sample state and
+# learns, every 10 iterations, to maximise the look-ahead credit: how much a
+# step on that teacher's distillation loss lowers the sample's own CE.
+# ResNet-18 on the shapes data (CPU size).
+# The distillation terms are the base config's (T, α, β).
+_base_ = '../_base_/distill/shapes_resnet18.py'
+
+model = dict(weighting=dict(type='LookAheadTrust'))
+custom_hooks = [dict(type='mtkd_mm.LearnerUpdateHook')]
