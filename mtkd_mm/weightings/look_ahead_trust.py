@@ -83,9 +83,8 @@ class LookAheadTrust(Learner, TeacherWeighting):
     teachers'), normalised, so what it learns carries over to images it
     has not scored. Feature weights follow the logit weights.
 
-    The ablations of issue 13 are options:
-
-    Args:
+    Args (``reward``, ``policy`` and ``normalise_state`` are issue 13's
+    ablations):
         reward (str): ``'lookahead'`` (ours) or ``'reference'`` (MTKD-RL's
             per-sample −(CE_s + Σ_k w_k·KL_k + β·Σ_k w_k·F_k), with the
             weights that were applied).
@@ -155,9 +154,10 @@ class LookAheadTrust(Learner, TeacherWeighting):
             weights = self._dirichlet(trust).sample()
         extras = None
         if self.training:
-            reward = self._reward(state, weights)
-            self.experience.add(observation=observation, weights=weights,
-                                **reward)
+            sampled = (dict(weights=weights) if self.policy == 'reinforce'
+                       else {})
+            self.experience.add(observation=observation, **sampled,
+                                **self._reward(state, weights))
             if self.reward == 'lookahead':
                 extras = dict(best_credit=F.one_hot(
                     state.lookahead_credit.argmax(dim=1),
@@ -185,7 +185,8 @@ class LookAheadTrust(Learner, TeacherWeighting):
 
     def update_loss(self, entry):
         """The policy's loss on one stored entry (``observation`` (B, K, F),
-        ``weights`` (B, K), ``credit`` (B, K) or ``reward`` (B,))."""
+        ``credit`` (B, K) or ``reward`` (B,), and the sampled ``weights``
+        (B, K) with ``policy='reinforce'``)."""
         trust = self.scorer(entry['observation'])
         if self.policy == 'expected':
             entropy = -(trust * trust.clamp(min=1e-12).log()).sum(dim=1)

@@ -2,7 +2,8 @@
 teacher does each weighting trust on which images, and does distillation
 make the student better? Measured in one run.
 
-    python tools/demo/domain_demo.py [--methods aver ca_mkd mtkd_rl] \
+    python tools/demo/domain_demo.py \
+        [--methods aver ca_mkd mtkd_rl look_ahead_trust] \
         [--student-images 30] [--seeds 0 1 2] [--work-dir work_dirs/demo]
 
 1. makes the shapes data in three domains (``clean``, ``dark`` and
@@ -16,14 +17,16 @@ make the student better? Measured in one run.
    default 30 the teachers know more of their own domain than the student
    can learn from its labels (the *trust* variant: trusting the in-domain
    teacher pays); ``--student-images 240`` gives the student every image,
-   where both teachers are weaker on the union than the plain student;
+   where every teacher is weaker on the union than the plain student;
 4. prints, and writes to ``WORK_DIR/demo.md`` and ``demo.json``: each
    teacher's and each student's top-1 on the union's validation set (mean ±
    std over the seeds and the gain over the plain student, paired by seed),
    and the mean weight each teacher received on each domain's images over
    the last half of training (for MTKD-RL also the agent's own action,
    before its fusion with the fixed confidence- and divergence-aware
-   weights); plots the MTKD-RL teacher weights of the first seed.
+   weights; for LookAheadTrust also the share of images on which each
+   teacher earns the highest look-ahead credit); plots the MTKD-RL teacher
+   weights of the first seed.
 Every figure is read from the logs of this run.
 """
 import argparse
@@ -162,7 +165,8 @@ def tables(teachers, summaries, weights, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
-                        default=['aver', 'ca_mkd', 'mtkd_rl'])
+                        default=['aver', 'ca_mkd', 'mtkd_rl',
+                                 'look_ahead_trust'])
     parser.add_argument('--student-images', type=int, default=30,
                         help='labelled training images per domain that '
                         f'the student gets (at most {NUM_TRAIN})')
