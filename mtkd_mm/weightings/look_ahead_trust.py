@@ -20,9 +20,9 @@ NUM_FEATURES = 2 * len(STATE_FEATURES) - 1
 
 class TrustScorer(nn.Module):
     """One small network scores every teacher from that teacher's own state,
-    so it serves any number of teachers; a softmax over the teachers gives
-    the weights. (B, K, F) → (B, K). The last layer starts at zero: the
-    first weights are uniform (AVER)."""
+    so it serves any number of teachers: (B, K, F) → (B, K) scores, whose
+    softmax over the teachers gives the weights. The last layer starts at
+    zero: the first weights are uniform (AVER)."""
 
     def __init__(self, num_features, hidden=32):
         super().__init__()
@@ -33,7 +33,35 @@ class TrustScorer(nn.Module):
         nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, observation):
-        return self.net(observation).squeeze(-1).softmax(dim=1)
+        return self.net(observation).squeeze(-1)
+
+
+class CompetenceHeads(nn.Module):
+    """A linear head per teacher scores the image from that teacher's own
+    embedding: where the teacher is competent, as it sees the image.
+    (B, ΣD_k) standardised embeddings → (B, K) scores; zero at the start."""
+
+    def __init__(self, embedding_dims):
+        super().__init__()
+        self.embedding_dims = list(embedding_dims)
+        self.heads = nn.ModuleList(nn.Linear(d, 1) for d in embedding_dims)
+        for head in self.heads:
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+
+    def forward(self, embeddings):
+        return torch.cat([
+            head(e) for head, e in zip(
+                self.heads, embeddings.split(self.embedding_dims, dim=1))
+        ], dim=1)
+
+
+def standardised_embeddings(embeddings):
+    """K teacher embeddings (B, D_k) → (B, ΣD_k), each standardised over
+    its own D_k (per sample, so any batch size works), detached."""
+    return torch.cat([
+        F.layer_norm(e.detach().float(), e.shape[-1:]) for e in embeddings
+    ], dim=1)
 
 
 def trust_observation(state, normalise=True):
@@ -77,11 +105,13 @@ class LookAheadTrust(Learner, TeacherWeighting):
     It is known for every teacher, not only the one followed, so the
     policy learns from full information: it maximises the expected credit
     ``Σ_k π_ik ĉ_ik`` plus ``entropy_weight ·`` H(π_i) (its optimum:
-    π_i = softmax(ĉ_i / entropy_weight)). The policy sees only each
-    teacher's state (CE against the labels, KL to the student, entropy,
-    the student's CE, and how the first three compare with the other
-    teachers'), normalised, so what it learns carries over to images it
-    has not scored. Feature weights follow the logit weights.
+    π_i = softmax(ĉ_i / entropy_weight)). By default the policy sees only
+    each teacher's state (CE against the labels, KL to the student,
+    entropy, the student's CE, and how the first three compare with the
+    other teachers'), normalised, so what it learns carries over to images
+    it has not scored; ``policy_input='embeddings'`` makes it judge each
+    teacher from its embedding instead. Feature weights follow the logit
+    weights.
 
     Args (``reward``, ``policy`` and ``normalise_state`` are issue 13's
     ablations):
@@ -96,6 +126,11 @@ class LookAheadTrust(Learner, TeacherWeighting):
             look-ahead reward of a sample is then Σ_k π_ik c_ik).
         normalise_state (bool): ``log1p`` and batch standardisation of the
             policy's state (False: the raw quantities).
+        policy_input (str): what the policy scores the teachers from:
+            ``'state'`` (each teacher's answer on this image, above),
+            ``'embeddings'`` (each teacher's embedding, through a
+            :class:`CompetenceHeads`: on which images it is competent,
+            whatever it answers) or ``'both'`` (the sum of the two scores).
         entropy_weight (float): of the policy's entropy (``'expected'``).
         concentration (float): Dirichlet concentration scale
             (``'reinforce'``).
@@ -109,6 +144,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
                  reward='lookahead',
                  policy='expected',
                  normalise_state=True,
+                 policy_input='state',
                  entropy_weight=0.1,
                  concentration=50.0,
                  hidden=32,
@@ -124,6 +160,9 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if policy not in ('expected', 'reinforce', 'surrogate'):
             raise ValueError("LookAheadTrust.policy must be 'expected', "
                              f"'reinforce' or 'surrogate', got {policy!r}")
+        if policy_input not in ('state', 'embeddings', 'both'):
+            raise ValueError("LookAheadTrust.policy_input must be 'state', "
+                             f"'embeddings' or 'both', got {policy_input!r}")
         if policy == 'expected' and reward != 'lookahead':
             raise ValueError(
                 "LookAheadTrust.policy='expected' needs a reward per "
@@ -132,12 +171,17 @@ class LookAheadTrust(Learner, TeacherWeighting):
         self.reward = reward
         self.policy = policy
         self.normalise_state = normalise_state
+        self.policy_input = policy_input
         self.entropy_weight = entropy_weight
         self.concentration = concentration
-        self.reads = STATE_FEATURES + (
-            ('lookahead_credit', ) if reward == 'lookahead' else
-            ('feature_loss', ))
-        self.scorer = TrustScorer(NUM_FEATURES, hidden)
+        reads = (('lookahead_credit', ) if reward == 'lookahead' else
+                 ('student_ce', 'kl', 'feature_loss'))
+        if policy_input != 'embeddings':
+            reads += STATE_FEATURES
+            self.scorer = TrustScorer(NUM_FEATURES, hidden)
+        if policy_input != 'state':
+            reads += ('embeddings', )
+        self.reads = tuple(dict.fromkeys(reads))
         self.init_learner(optim_wrapper, update_interval, buffer_size)
 
     def setup(self, info):
@@ -145,10 +189,28 @@ class LookAheadTrust(Learner, TeacherWeighting):
             raise ValueError('LookAheadTrust needs logits from every '
                              'teacher; some give features only')
         self.feature_loss_weight = info.feature_loss_weight
+        if self.policy_input != 'state':
+            self.competence = CompetenceHeads(info.embedding_dims)
+
+    def _trust(self, observation=None, embeddings=None):
+        """(B, K) policy π from what it observes: the state (B, K, F)
+        and/or the standardised embeddings (B, ΣD_k)."""
+        scores = 0
+        if observation is not None:
+            scores = scores + self.scorer(observation)
+        if embeddings is not None:
+            scores = scores + self.competence(embeddings)
+        return scores.softmax(dim=1)
 
     def forward(self, state):
-        observation = trust_observation(state, self.normalise_state)
-        trust = self.scorer(observation)
+        observation = {}
+        if self.policy_input != 'embeddings':
+            observation['observation'] = trust_observation(
+                state, self.normalise_state)
+        if self.policy_input != 'state':
+            observation['embeddings'] = standardised_embeddings(
+                state.embeddings)
+        trust = self._trust(**observation)
         weights = trust
         if self.policy == 'reinforce' and self.training:
             weights = self._dirichlet(trust).sample()
@@ -156,7 +218,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if self.training:
             sampled = (dict(weights=weights) if self.policy == 'reinforce'
                        else {})
-            self.experience.add(observation=observation, **sampled,
+            self.experience.add(**observation, **sampled,
                                 **self._reward(state, weights))
             if self.reward == 'lookahead':
                 extras = dict(best_credit=F.one_hot(
@@ -184,10 +246,12 @@ class LookAheadTrust(Learner, TeacherWeighting):
             (trust * self.concentration).clamp(min=1e-3))
 
     def update_loss(self, entry):
-        """The policy's loss on one stored entry (``observation`` (B, K, F),
-        ``credit`` (B, K) or ``reward`` (B,), and the sampled ``weights``
-        (B, K) with ``policy='reinforce'``)."""
-        trust = self.scorer(entry['observation'])
+        """The policy's loss on one stored entry (what it observed:
+        ``observation`` (B, K, F) and/or ``embeddings`` (B, ΣD_k); the
+        ``credit`` (B, K) or ``reward`` (B,); the sampled ``weights`` (B, K)
+        with ``policy='reinforce'``)."""
+        trust = self._trust(entry.get('observation'),
+                            entry.get('embeddings'))
         if self.policy == 'expected':
             entropy = -(trust * trust.clamp(min=1e-12).log()).sum(dim=1)
             gain = (trust * standardised_credit(entry['credit'])).sum(dim=1)

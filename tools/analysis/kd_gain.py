@@ -147,12 +147,15 @@ METHODS = {
                                  LEARNER_HOOK),
     'LookAheadTrust REINFORCE reference reward': (
         f"{TRUST}, policy='reinforce', reward='reference'", LEARNER_HOOK),
+    'LookAheadTrust embeddings': (f"{TRUST}, policy_input='embeddings'",
+                                  LEARNER_HOOK),
 }
 # run only when named: the later issues' methods and the ablations (one T
 # per image differs from RLKD (AVER) only where an image has several
 # points; t_max 2 centres the agent's T on the T = 1 of detection and
 # segmentation, where its default 10 keeps the median T in [2.7, 7.3]);
-# LookAheadTrust (ours) and its ablations of reward, state and policy
+# LookAheadTrust (ours) and its ablations of reward, state, policy and what
+# the policy observes
 ON_REQUEST = ('MMKD', 'RLKD (AVER)', 'RLKD (MTKD-RL)',
               'RLKD (AVER) per image', 'RLKD (AVER) t_max 2',
               *(m for m in METHODS if m.startswith('LookAheadTrust')))

@@ -9,7 +9,8 @@ make the student better? Measured in one run.
 1. makes the shapes data in three domains (``clean``, ``dark`` and
    ``noisy``, 240 training and 60 validation images each);
 2. trains one ResNet-18 teacher on all training images of each domain
-   (once; cached in the work dir);
+   and tests it on each domain's validation images (once; cached in the
+   work dir);
 3. for every seed, trains the student on the union of the first
    ``--student-images`` training images of each domain without
    distillation, then distils it with each method (configs/demo/), all
@@ -19,7 +20,8 @@ make the student better? Measured in one run.
    teacher pays); ``--student-images 240`` gives the student every image,
    where every teacher is weaker on the union than the plain student;
 4. prints, and writes to ``WORK_DIR/demo.md`` and ``demo.json``: each
-   teacher's and each student's top-1 on the union's validation set (mean ±
+   teacher's top-1 on each domain, each teacher's and each student's top-1
+   on the union's validation set (mean ±
    std over the seeds and the gain over the plain student, paired by seed),
    and the mean weight each teacher received on each domain's images over
    the last half of training (for MTKD-RL also the agent's own action,
@@ -40,13 +42,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'analysis'))
 from print_metric import last_value  # noqa: E402
-from seeded_runs import (Progress, log, save_initial_weights,  # noqa: E402
-                         summarise, train)
+from seeded_runs import (Progress, log, repo_env,  # noqa: E402
+                         save_initial_weights, summarise, train)
 
 METRIC = 'accuracy/top1'
 DOMAINS = {'clean': 0, 'dark': 1, 'noisy': 2}  # domain → its data seed
 NUM_TRAIN, NUM_VAL = 240, 60
 CONFIGS = REPO / 'configs' / 'demo'
+TEACHER_CONFIG = REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py'
 METHODS = {
     'aver': 'AVER',
     'ca_mkd': 'CA-MKD',
@@ -54,6 +57,9 @@ METHODS = {
     'mtkd_rl_reinforce': 'MTKD-RL, REINFORCE',
     'mmkd': 'MMKD',
     'look_ahead_trust': 'LookAheadTrust (ours)',
+    'look_ahead_trust_embeddings': 'LookAheadTrust, embeddings only',
+    'look_ahead_trust_state_and_embeddings': 'LookAheadTrust, state and '
+    'embeddings',
     'look_ahead_trust_raw_state': 'LookAheadTrust, raw state',
     'look_ahead_trust_surrogate': 'LookAheadTrust, surrogate policy',
     'look_ahead_trust_reinforce': 'LookAheadTrust, REINFORCE policy',
@@ -87,6 +93,26 @@ def make_domains(student_images):
         labels = (out / 'cls_labels' / 'train.txt').read_text().splitlines()
         (out / 'cls_labels' / f'train_first{student_images}.txt').write_text(
             '\n'.join(labels[:student_images]) + '\n')
+
+
+def teacher_top1_by_domain(teacher, checkpoint):
+    """{domain: top-1 of ``checkpoint`` on that domain's validation
+    images}, by ``tools/test.py``; cached in the teacher's work dir."""
+    cache = teacher / 'top1_by_domain.json'
+    if not cache.exists():
+        top1 = {}
+        for domain in DOMAINS:
+            out = teacher / f'test_on_{domain}'
+            subprocess.run([
+                sys.executable, REPO / 'tools' / 'test.py', TEACHER_CONFIG,
+                checkpoint, '--work-dir', out, '--cfg-options',
+                f'test_dataloader.dataset.data_root=data/shapes_{domain}/'
+            ], check=True, stdout=subprocess.DEVNULL, env=repo_env(),
+                cwd=REPO)
+            log_file = sorted(out.glob('*/*.json'))[-1]
+            top1[domain] = json.loads(log_file.read_text())[METRIC]
+        cache.write_text(json.dumps(top1, indent=2))
+    return json.loads(cache.read_text())
 
 
 def run_config(method, init, seed):
@@ -123,9 +149,18 @@ def mean_weights(work, methods, seeds):
     return result
 
 
-def tables(teachers, summaries, weights, args):
+def tables(teachers, by_domain, summaries, weights, args):
     seeds = ', '.join(map(str, args.seeds))
     lines = [
+        f"Each teacher's top-1 (%) on each domain's {NUM_VAL} validation "
+        'images:', '', '| teacher trained on | ' +
+        ' | '.join(f'top-1 on {d}' for d in DOMAINS) + ' |',
+        '| --- |' + ' --- |' * len(DOMAINS)
+    ] + [
+        f'| {t} | ' + ' | '.join(f'{top1[d]:.2f}' for d in DOMAINS) + ' |'
+        for t, top1 in by_domain.items()
+    ] + [
+        '',
         f"Top-1 (%) on the union of the {len(DOMAINS)} domains' validation "
         f'sets ({len(DOMAINS) * NUM_VAL} images); student on the first '
         f'{args.student_images} training images of each domain; seeds '
@@ -179,16 +214,16 @@ def main():
     start = time.time()
     make_domains(args.student_images)
 
-    teacher_options = []
+    teacher_options, by_domain = [], {}
     for index, domain in enumerate(DOMAINS):
         out = work / f'teacher_{domain}'
         if not (out / 'iter_200.pth').exists():
             step(f"teacher trained on all '{domain}' images")
             root = f'data/shapes_{domain}/'
-            train(REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py',
-                  out, [f'{split}_dataloader.dataset.data_root={root}'
+            train(TEACHER_CONFIG, out, [f'{split}_dataloader.dataset.data_root={root}'
                         for split in ('train', 'val', 'test')], echo=True,
                   cwd=REPO)
+        by_domain[domain] = teacher_top1_by_domain(out, out / 'iter_200.pth')
         teacher_options.append(
             f'model.teachers.{index}.checkpoint={out / "iter_200.pth"}')
     subset = [f'train_dataloader.dataset.datasets.{i}.ann_file='
@@ -222,12 +257,13 @@ def main():
     summaries = {name: summarise(values, plain)
                  for name, values in metrics.items()}
     weights = mean_weights(work, args.methods, args.seeds)
-    text = tables(teachers, summaries, weights, args)
+    text = tables(teachers, by_domain, summaries, weights, args)
     command = 'python tools/demo/domain_demo.py ' + ' '.join(sys.argv[1:])
     (work / 'demo.md').write_text(f'`{command.strip()}`\n\n{text}')
     (work / 'demo.json').write_text(json.dumps(dict(
         command=command.strip(), student_images=args.student_images,
-        seeds=args.seeds, teachers=teachers, students=summaries,
+        seeds=args.seeds, teachers=teachers,
+        teacher_top1_by_domain=by_domain, students=summaries,
         weights=weights), indent=2))
     print('\n' + text)
     for method in args.methods:
