@@ -9,6 +9,7 @@ from mmengine.optim import OptimWrapper
 from mtkd_mm.learning.learner import replay
 from mtkd_mm.weightings import LookAheadTrust
 from mtkd_mm.weightings.look_ahead_trust import (NUM_FEATURES,
+                                                 embedding_features,
                                                  standardised_credit,
                                                  trust_observation)
 from tests.test_weightings import (NUM_CLASSES, TEMPERATURE,
@@ -193,28 +194,34 @@ def test_the_policy_learns_to_trust_the_teacher_with_more_credit():
     assert on_right.mean() >= 0.9 and on_right.min() >= 0.75
 
 
-def test_competence_heads_learn_where_each_teacher_is_right():
+@pytest.mark.parametrize('signal', ['direction', 'scale'])
+def test_competence_heads_learn_where_each_teacher_is_right(signal):
     """Three domains; the state is the same for every teacher, only the
-    teachers' embeddings tell the domain, and the credit favours the
-    domain's teacher on 70 % of its samples only. With competence heads the
-    policy puts ≥ 0.9 on the domain's teacher on unseen samples (observing
-    the embeddings alone or beside the state); from the state alone it
-    cannot tell the teachers apart."""
+    teachers' embeddings tell the domain (by their direction, or by their
+    scale: each teacher responds more strongly to its own domain), and the
+    credit favours the domain's teacher on 70 % of its samples only. With
+    competence heads the policy puts ≥ 0.9 on the domain's teacher on
+    unseen samples (observing the embeddings alone or beside the state);
+    from the state alone it cannot tell the teachers apart."""
+    prototypes = torch.randn(3, 6, generator=torch.Generator().manual_seed(99))
+
     def entry(seed):
         gen = torch.Generator().manual_seed(seed)
         domain = torch.randint(0, 3, (32, ), generator=gen)
-        prototypes = torch.randn(3, 6, generator=torch.Generator(
-        ).manual_seed(99))
-        embeddings = torch.cat([
-            prototypes[domain] + 0.5 * torch.randn(32, 6, generator=gen)
-            for _ in range(3)
-        ], dim=1)
+        if signal == 'direction':
+            embeddings = [prototypes[domain] + 0.5 * torch.randn(
+                32, 6, generator=gen) for _ in range(3)]
+        else:
+            embeddings = [(prototypes[0] + 0.5 * torch.randn(
+                32, 6, generator=gen)) * (1 + 4 * (domain == k)[:, None])
+                for k in range(3)]
         lucky = torch.randint(0, 3, (32, ), generator=gen)
         best = torch.where(torch.rand(32, generator=gen) < 0.7, domain, lucky)
         credit = torch.nn.functional.one_hot(best, 3).float() + 0.1 * (
             torch.randn(32, 3, generator=gen))
         return dict(observation=torch.zeros(32, 3, NUM_FEATURES),
-                    embeddings=embeddings, credit=credit), domain
+                    embeddings=embedding_features(embeddings),
+                    credit=credit), domain
 
     def entries(seeds, policy_input):
         for seed in seeds:
@@ -241,15 +248,20 @@ def test_competence_heads_learn_where_each_teacher_is_right():
 
 
 def test_competence_heads_read_and_store_the_embeddings():
+    """Per teacher: its embedding standardised, then its log RMS."""
     weighting = build(policy_input='embeddings')
     assert set(weighting.reads) == {'lookahead_credit', 'embeddings'}
     state = detection_state()
     weighting(state)
     (entry, ) = weighting.experience.drain()
     assert 'observation' not in entry
-    assert entry['embeddings'].shape == (state.num_samples, 3 * 6)
-    close(entry['embeddings'][:, :6].mean(dim=1),
-          torch.zeros(state.num_samples), atol=1e-5)
+    assert entry['embeddings'].shape == (state.num_samples, 3 * 7)
+    first = state.teachers[0].embedding.double()
+    close(entry['embeddings'][:, :6],
+          (first - first.mean(dim=1, keepdim=True)) /
+          first.var(dim=1, unbiased=False, keepdim=True).add(1e-5).sqrt(),
+          atol=1e-4)
+    close(entry['embeddings'][:, 6], first.square().mean(dim=1).sqrt().log())
 
 
 def test_bad_options_are_refused():

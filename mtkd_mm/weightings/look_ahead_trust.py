@@ -39,12 +39,13 @@ class TrustScorer(nn.Module):
 class CompetenceHeads(nn.Module):
     """A linear head per teacher scores the image from that teacher's own
     embedding: where the teacher is competent, as it sees the image.
-    (B, ΣD_k) standardised embeddings → (B, K) scores; zero at the start."""
+    (B, Σ(D_k + 1)) :func:`embedding_features` → (B, K) scores; zero at the
+    start."""
 
     def __init__(self, embedding_dims):
         super().__init__()
-        self.embedding_dims = list(embedding_dims)
-        self.heads = nn.ModuleList(nn.Linear(d, 1) for d in embedding_dims)
+        self.feature_dims = [d + 1 for d in embedding_dims]
+        self.heads = nn.ModuleList(nn.Linear(d, 1) for d in self.feature_dims)
         for head in self.heads:
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
@@ -52,16 +53,22 @@ class CompetenceHeads(nn.Module):
     def forward(self, embeddings):
         return torch.cat([
             head(e) for head, e in zip(
-                self.heads, embeddings.split(self.embedding_dims, dim=1))
+                self.heads, embeddings.split(self.feature_dims, dim=1))
         ], dim=1)
 
 
-def standardised_embeddings(embeddings):
-    """K teacher embeddings (B, D_k) → (B, ΣD_k), each standardised over
-    its own D_k (per sample, so any batch size works), detached."""
-    return torch.cat([
-        F.layer_norm(e.detach().float(), e.shape[-1:]) for e in embeddings
-    ], dim=1)
+def embedding_features(embeddings):
+    """K teacher embeddings (B, D_k) → (B, Σ(D_k + 1)), detached: each
+    embedding standardised over its own D_k (its direction; per sample, so
+    any batch size works), then the log of its root mean square (its scale:
+    how strongly the teacher responds to the image)."""
+    features = []
+    for e in embeddings:
+        e = e.detach().float()
+        scale = e.square().mean(dim=1, keepdim=True).sqrt()
+        features += [F.layer_norm(e, e.shape[-1:]),
+                     scale.clamp(min=1e-6).log()]
+    return torch.cat(features, dim=1)
 
 
 def trust_observation(state, normalise=True):
@@ -128,9 +135,10 @@ class LookAheadTrust(Learner, TeacherWeighting):
             policy's state (False: the raw quantities).
         policy_input (str): what the policy scores the teachers from:
             ``'state'`` (each teacher's answer on this image, above),
-            ``'embeddings'`` (each teacher's embedding, through a
-            :class:`CompetenceHeads`: on which images it is competent,
-            whatever it answers) or ``'both'`` (the sum of the two scores).
+            ``'embeddings'`` (each teacher's embedding, its direction and
+            its scale, through a :class:`CompetenceHeads`: on which images
+            it is competent, whatever it answers) or ``'both'`` (the sum of
+            the two scores).
         entropy_weight (float): of the policy's entropy (``'expected'``).
         concentration (float): Dirichlet concentration scale
             (``'reinforce'``).
@@ -194,7 +202,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
 
     def _trust(self, observation=None, embeddings=None):
         """(B, K) policy π from what it observes: the state (B, K, F)
-        and/or the standardised embeddings (B, ΣD_k)."""
+        and/or the embedding features (B, Σ(D_k + 1))."""
         scores = 0
         if observation is not None:
             scores = scores + self.scorer(observation)
@@ -208,8 +216,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
             observation['observation'] = trust_observation(
                 state, self.normalise_state)
         if self.policy_input != 'state':
-            observation['embeddings'] = standardised_embeddings(
-                state.embeddings)
+            observation['embeddings'] = embedding_features(state.embeddings)
         trust = self._trust(**observation)
         weights = trust
         if self.policy == 'reinforce' and self.training:
@@ -247,7 +254,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
 
     def update_loss(self, entry):
         """The policy's loss on one stored entry (what it observed:
-        ``observation`` (B, K, F) and/or ``embeddings`` (B, ΣD_k); the
+        ``observation`` (B, K, F) and/or ``embeddings`` (B, Σ(D_k + 1)); the
         ``credit`` (B, K) or ``reward`` (B,); the sampled ``weights`` (B, K)
         with ``policy='reinforce'``)."""
         trust = self._trust(entry.get('observation'),
