@@ -1,5 +1,6 @@
-# Ablation of LookAheadTrust (ours): the policy scores each teacher from its
-# embedding only (competence heads), not from its answer on the image.
+# LookAheadTrust (ours) for teachers from different domains: the policy
+# scores each teacher from its embedding (direction and scale, one
+# competence head per teacher), not from its answer on the image.
 _base_ = './resnet18_shapes_union_look_ahead_trust.py'
 
 model = dict(weighting=dict(policy_input='embeddings'))

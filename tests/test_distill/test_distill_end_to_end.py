@@ -140,14 +140,16 @@ def test_rlkd_distillation_and_student_export(workspace, base_runs, name,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name,metric,teachers', [
-    task for task in TASKS if task[0].startswith(('faster', 'deeplab'))])
+@pytest.mark.parametrize('name,metric,teachers,policy_input', [
+    (*task, 'state') for task in TASKS if task[0].startswith('faster')
+] + [(*task, 'embeddings') for task in TASKS if task[0].startswith('deeplab')])
 def test_look_ahead_trust_distillation(workspace, base_runs, name, metric,
-                                       teachers):
-    """configs/look_ahead_trust/ (ours) on detection and segmentation (the
-    classifier runs in test_learner_update_hook.py, on two ranks and
-    resumed): the policy learns every 5 iterations, and its weights move
-    away from uniform."""
+                                       teachers, policy_input):
+    """configs/look_ahead_trust/ (ours) on detection (the policy reads the
+    teachers' state) and segmentation (their embeddings); the classifier
+    runs in test_learner_update_hook.py, on two ranks and resumed: the
+    policy learns every 5 iterations, and its weights move away from
+    uniform."""
     base = base_runs(name)
     work_dir = workspace / 'distill'
     train_briefly(workspace,
@@ -156,6 +158,7 @@ def test_look_ahead_trust_distillation(workspace, base_runs, name, metric,
                   f'model.teachers.0.checkpoint={base / "iter_200.pth"}',
                   f'model.teachers.1.checkpoint={base / "iter_100.pth"}',
                   'model.weighting.update_interval=5',
+                  f'model.weighting.policy_input={policy_input}',
                   'custom_hooks.0.log_interval=1')
     log = next(work_dir.glob('*/*.log')).read_text()
     assert ('weighting (LookAheadTrust) update 2: replayed 5 batches at '

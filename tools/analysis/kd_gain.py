@@ -41,7 +41,9 @@ LookAheadTrust (ours) and the ablations run when named with ``--methods``
 (their rows join the table).
 
 Finished runs are kept (``result.json`` beside each run's config): running
-the command again trains only what is missing or whose config changed.
+the command again trains only what is missing or whose config changed. A
+change of code alone is not seen: after changing a method's code, delete
+its runs (``WORK_DIR/<task>/seed*/<method>``).
 Every run's config is written beside its logs, so one run is repeated with
 ``python tools/train.py WORK_DIR/<task>/seed<S>/<method>/config.py``.
 """

@@ -3,7 +3,8 @@ teacher does each weighting trust on which images, and does distillation
 make the student better? Measured in one run.
 
     python tools/demo/domain_demo.py \
-        [--methods aver ca_mkd mtkd_rl look_ahead_trust] \
+        [--methods aver ca_mkd mtkd_rl look_ahead_trust \
+                   look_ahead_trust_embeddings] \
         [--student-images 30] [--seeds 0 1 2] [--work-dir work_dirs/demo]
 
 1. makes the shapes data in three domains (``clean``, ``dark`` and
@@ -57,7 +58,7 @@ METHODS = {
     'mtkd_rl_reinforce': 'MTKD-RL, REINFORCE',
     'mmkd': 'MMKD',
     'look_ahead_trust': 'LookAheadTrust (ours)',
-    'look_ahead_trust_embeddings': 'LookAheadTrust, embeddings only',
+    'look_ahead_trust_embeddings': 'LookAheadTrust, embeddings',
     'look_ahead_trust_state_and_embeddings': 'LookAheadTrust, state and '
     'embeddings',
     'look_ahead_trust_raw_state': 'LookAheadTrust, raw state',
@@ -201,7 +202,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
                         default=['aver', 'ca_mkd', 'mtkd_rl',
-                                 'look_ahead_trust'])
+                                 'look_ahead_trust',
+                                 'look_ahead_trust_embeddings'])
     parser.add_argument('--student-images', type=int, default=30,
                         help='labelled training images per domain that '
                         f'the student gets (at most {NUM_TRAIN})')
