@@ -22,8 +22,8 @@ make the student better? Measured in one run.
    where every teacher is weaker on the union than the plain student;
 4. prints, and writes to ``WORK_DIR/demo.md`` and ``demo.json``: each
    teacher's top-1 on each domain, each teacher's and each student's top-1
-   on the union's validation set (mean ±
-   std over the seeds and the gain over the plain student, paired by seed),
+   on the union's validation set (mean ± std over the seeds and the gain
+   over the plain student, paired by seed),
    and the mean weight each teacher received on each domain's images over
    the last half of training (for MTKD-RL also the agent's own action,
    before its fusion with the fixed confidence- and divergence-aware
@@ -101,6 +101,7 @@ def teacher_top1_by_domain(teacher, checkpoint):
     images}, by ``tools/test.py``; cached in the teacher's work dir."""
     cache = teacher / 'top1_by_domain.json'
     if not cache.exists():
+        step(f'testing {teacher.name} on each domain')
         top1 = {}
         for domain in DOMAINS:
             out = teacher / f'test_on_{domain}'
@@ -222,8 +223,9 @@ def main():
         if not (out / 'iter_200.pth').exists():
             step(f"teacher trained on all '{domain}' images")
             root = f'data/shapes_{domain}/'
-            train(TEACHER_CONFIG, out, [f'{split}_dataloader.dataset.data_root={root}'
-                        for split in ('train', 'val', 'test')], echo=True,
+            train(TEACHER_CONFIG, out,
+                  [f'{split}_dataloader.dataset.data_root={root}'
+                   for split in ('train', 'val', 'test')], echo=True,
                   cwd=REPO)
         by_domain[domain] = teacher_top1_by_domain(out, out / 'iter_200.pth')
         teacher_options.append(
