@@ -211,13 +211,13 @@ class LookAheadTrust(Learner, TeacherWeighting):
         return scores.softmax(dim=1)
 
     def forward(self, state):
-        observation = {}
+        inputs = {}
         if self.policy_input != 'embeddings':
-            observation['observation'] = trust_observation(
-                state, self.normalise_state)
+            inputs['observation'] = trust_observation(state,
+                                                      self.normalise_state)
         if self.policy_input != 'state':
-            observation['embeddings'] = embedding_features(state.embeddings)
-        trust = self._trust(**observation)
+            inputs['embeddings'] = embedding_features(state.embeddings)
+        trust = self._trust(**inputs)
         weights = trust
         if self.policy == 'reinforce' and self.training:
             weights = self._dirichlet(trust).sample()
@@ -225,7 +225,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if self.training:
             sampled = (dict(weights=weights) if self.policy == 'reinforce'
                        else {})
-            self.experience.add(**observation, **sampled,
+            self.experience.add(**inputs, **sampled,
                                 **self._reward(state, weights))
             if self.reward == 'lookahead':
                 extras = dict(best_credit=F.one_hot(
