@@ -75,6 +75,7 @@ def main():
     setup_launcher(cfg, args.launcher, args.local_rank)
     runner = build_runner(cfg)
     run_loop(cfg, runner.test)
+    del runner  # its DDP model holds the process group
     finish_distributed()
 
 

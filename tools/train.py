@@ -67,6 +67,7 @@ def main():
     runner = build_runner(cfg)
     check_learners(runner)
     run_loop(cfg, runner.train)
+    del runner  # its DDP model holds the process group
     finish_distributed()
 
 

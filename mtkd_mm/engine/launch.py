@@ -6,6 +6,7 @@ key (exit status 2); ``--debug`` or ``MTKD_MM_DEBUG=1`` shows the traceback
 instead. Nothing here is specific to mmdet, mmseg or mmpretrain.
 """
 import argparse
+import gc
 import os
 import os.path as osp
 import re
@@ -176,11 +177,13 @@ def setup_launcher(cfg, launcher, local_rank):
 
 
 def finish_distributed():
-    """End a multi-process run together: wait for every rank, then destroy
-    the process group, so that no rank tears down its communication
-    threads at interpreter exit while another still uses them (seen as
-    ``terminate called without an active exception`` on a gloo rank)."""
+    """End a multi-process run together, once the caller has released its
+    runner: collect the released model, whose DDP reducer holds the process
+    group, then wait for every rank and destroy the group. A gloo group that
+    a live reducer still holds at interpreter exit aborts a rank now and
+    then (``terminate called without an active exception``)."""
     if torch_dist.is_available() and torch_dist.is_initialized():
+        gc.collect()
         torch_dist.barrier()
         torch_dist.destroy_process_group()
 
