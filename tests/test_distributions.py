@@ -102,3 +102,12 @@ def test_points_use_their_distribution_for_ce(logits):
         torch.nn.functional.cross_entropy(
             student, labels.clamp(max=3), reduction='none').reshape(
                 3, 2).mean(dim=1))
+
+
+def test_predictions():
+    """Softmax: the arg-max class. Sigmoid: the most probable class where
+    its probability reaches 0.5, else background (C)."""
+    logits = torch.tensor([[2.0, -1.0, 0.5], [-0.3, -0.1, -2.0],
+                           [-1.0, 0.2, 0.1]])
+    assert SOFTMAX.predictions(logits).tolist() == [0, 1, 1]
+    assert SIGMOID.predictions(logits).tolist() == [0, 3, 1]

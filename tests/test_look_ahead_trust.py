@@ -108,9 +108,14 @@ def test_first_weights_are_uniform_and_stored_with_the_credit():
     (entry, ) = weighting.experience.drain()
     close(entry['credit'], state.lookahead_credit)
     assert entry['observation'].shape == (5, 3, NUM_FEATURES)
-    close(weights.extras['best_credit'],
-          torch.nn.functional.one_hot(state.lookahead_credit.argmax(dim=1),
-                                      3).float())
+    best = torch.nn.functional.one_hot(
+        state.lookahead_credit.argmax(dim=1), 3).float()
+    close(weights.extras['best_credit'], best)
+    right = torch.stack([
+        teacher.logits.argmax(dim=1) == state.points.labels
+        for teacher in state.teachers
+    ], dim=1)
+    close(weights.extras['best_credit_right'], best * right)
 
 
 def test_expected_policy_loss():
@@ -250,7 +255,8 @@ def test_competence_heads_learn_where_each_teacher_is_right(signal):
 def test_competence_heads_read_and_store_the_embeddings():
     """Per teacher: its embedding standardised, then its log RMS."""
     weighting = build(policy_input='embeddings')
-    assert set(weighting.reads) == {'lookahead_credit', 'embeddings'}
+    assert set(weighting.reads) == {'lookahead_credit', 'teacher_accuracy',
+                                   'embeddings'}
     state = detection_state()
     weighting(state)
     (entry, ) = weighting.experience.drain()

@@ -106,3 +106,17 @@ def test_cross_entropy_classification_one_point_per_sample():
     torch.testing.assert_close(
         pts.cross_entropy(logits),
         F.cross_entropy(logits, labels, reduction='none'))
+
+
+def test_accuracy_is_the_share_of_labelled_points_predicted_right():
+    # point:  0  1    2  3  4    5    6  7  8 (sample 2 0 1 2 0 4 2 1 0)
+    labels = torch.tensor([3, 255, 0, 5, 255, 255, 1, 2, 4])
+    predicted = torch.tensor([3, 0, 1, 5, 7, 7, 0, 2, 4])
+    logits = F.one_hot(predicted, 8).float()
+    accuracy = points(labels, ignore_index=255).accuracy(logits)
+    # sample 0: points 1 (ignored), 4 (ignored), 8 (right) → 1
+    # sample 1: points 2 (wrong), 7 (right) → 1/2
+    # sample 2: points 0 (right), 3 (right), 6 (wrong) → 2/3
+    # samples 3 (no point) and 4 (only an ignored point) → 0
+    torch.testing.assert_close(accuracy,
+                               torch.tensor([1.0, 0.5, 2 / 3, 0.0, 0.0]))

@@ -30,6 +30,11 @@ class PointDistribution(metaclass=ABCMeta):
         """H of the distribution at T = 1, in float64 (confident teachers
         have entropies far below float32's resolution near 1)."""
 
+    @abstractmethod
+    def predictions(self, logits):
+        """The predicted label of each point, comparable with the labels
+        of :meth:`cross_entropy`."""
+
 
 class Softmax(PointDistribution):
     """One softmax over the C columns: classifiers (C classes), RoI heads
@@ -49,6 +54,9 @@ class Softmax(PointDistribution):
     def entropy(self, logits):
         log_p = F.log_softmax(logits.double(), dim=1)
         return -(log_p.exp() * log_p).sum(dim=1)
+
+    def predictions(self, logits):
+        return logits.argmax(dim=1)
 
 
 class Sigmoid(PointDistribution):
@@ -79,6 +87,12 @@ class Sigmoid(PointDistribution):
         z = logits.double()
         p = z.sigmoid()
         return -(p * F.logsigmoid(z) + (1 - p) * F.logsigmoid(-z)).sum(dim=1)
+
+    def predictions(self, logits):
+        """The most probable class where its probability is at least 0.5,
+        else C (background)."""
+        probability, label = logits.sigmoid().max(dim=1)
+        return label.masked_fill(probability < 0.5, logits.shape[1])
 
 
 SOFTMAX = Softmax()

@@ -52,6 +52,13 @@ class Points:
             logits, torch.where(valid, self.labels, 0))
         return self.mean_per_sample(ce, valid)
 
+    def accuracy(self, logits):
+        """(P, C) → (B,): the share of each sample's labelled points whose
+        predicted label (the distribution's) is the label."""
+        valid = self.labels != self.ignore_index
+        right = self.distribution.predictions(logits) == self.labels
+        return self.mean_per_sample(right.to(logits.dtype), valid)
+
 
 @dataclass
 class ModelRecord:

@@ -118,7 +118,10 @@ class LookAheadTrust(Learner, TeacherWeighting):
     other teachers'), normalised, so what it learns carries over to images
     it has not scored; ``policy_input='embeddings'`` makes it judge each
     teacher from its embedding instead. Feature weights follow the logit
-    weights.
+    weights. In training, with the look-ahead reward, it reports two
+    ``extras`` (B, K): ``best_credit``, one-hot on the teacher of highest
+    credit, and ``best_credit_right``, that times the teacher's accuracy
+    on the sample (``TeacherState.teacher_accuracy``).
 
     Args (``reward``, ``policy`` and ``normalise_state`` are issue 13's
     ablations):
@@ -182,7 +185,8 @@ class LookAheadTrust(Learner, TeacherWeighting):
         self.policy_input = policy_input
         self.entropy_weight = entropy_weight
         self.concentration = concentration
-        reads = (('lookahead_credit', ) if reward == 'lookahead' else
+        reads = (('lookahead_credit', 'teacher_accuracy')
+                 if reward == 'lookahead' else
                  ('student_ce', 'kl', 'feature_loss'))
         if policy_input != 'embeddings':
             reads += STATE_FEATURES
@@ -228,9 +232,10 @@ class LookAheadTrust(Learner, TeacherWeighting):
             self.experience.add(**inputs, **sampled,
                                 **self._reward(state, weights))
             if self.reward == 'lookahead':
-                extras = dict(best_credit=F.one_hot(
-                    state.lookahead_credit.argmax(dim=1),
-                    state.num_teachers).to(weights.dtype))
+                best = F.one_hot(state.lookahead_credit.argmax(dim=1),
+                                 state.num_teachers).to(weights.dtype)
+                extras = dict(best_credit=best,
+                              best_credit_right=best * state.teacher_accuracy)
         return TeacherWeights(weights,
                               feature_weights_like_logits(state, weights),
                               extras=extras)

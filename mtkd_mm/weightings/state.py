@@ -60,10 +60,10 @@ class TeacherState:
         keep_gradients (bool): whether quantities keep their graph.
     """
 
-    QUANTITIES = ('kl', 'feature_loss', 'teacher_ce', 'student_ce',
-                  'entropy', 'teacher_summary', 'student_summary',
-                  'embeddings', 'gram', 'connected_ce', 'cosine', 'kd_grads',
-                  'lookahead_credit')
+    QUANTITIES = ('kl', 'feature_loss', 'teacher_ce', 'teacher_accuracy',
+                  'student_ce', 'entropy', 'teacher_summary',
+                  'student_summary', 'embeddings', 'gram', 'connected_ce',
+                  'cosine', 'kd_grads', 'lookahead_credit')
 
     def __init__(self, names, logit_teachers, points, student, teachers, kl,
                  feature_loss, connected=None, view=None,
@@ -134,6 +134,14 @@ class TeacherState:
         """(B, K_l) per-sample CE of each teacher."""
         return torch.stack([
             self.points.cross_entropy(r.logits) for r in self._logit_records()
+        ], dim=1)
+
+    @quantity
+    def teacher_accuracy(self):
+        """(B, K_l) share of each sample's labelled points that each
+        teacher predicts right (:meth:`Points.accuracy`)."""
+        return torch.stack([
+            self.points.accuracy(r.logits) for r in self._logit_records()
         ], dim=1)
 
     @quantity

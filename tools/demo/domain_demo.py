@@ -70,9 +70,10 @@ METHODS = {
 
 # the weights in the table: applied, the MTKD-RL agent's own action, and
 # (LookAheadTrust) the share of images on which each teacher has the
-# highest look-ahead credit
+# highest look-ahead credit, and on which it has it and is right
 WEIGHT_KINDS = (('logit', ''), ('agent_logit', ', agent alone'),
-                ('best_credit', ", reward's best teacher"))
+                ('best_credit', ", reward's best teacher"),
+                ('best_credit_right', ", reward's best teacher, right"))
 
 
 def step(message):
