@@ -28,8 +28,9 @@ make the student better? Measured in one run.
    the last half of training (for MTKD-RL also the agent's own action,
    before its fusion with the fixed confidence- and divergence-aware
    weights; for LookAheadTrust also the share of images on which each
-   teacher earns the highest look-ahead credit); plots the MTKD-RL teacher
-   weights of the first seed.
+   teacher earns the highest look-ahead credit, and the share on which it
+   earns it and is right); plots the MTKD-RL teacher weights of the first
+   seed.
 Every figure is read from the logs of this run.
 """
 import argparse
