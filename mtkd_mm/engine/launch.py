@@ -9,7 +9,6 @@ import argparse
 import gc
 import os
 import os.path as osp
-import re
 import sys
 
 import torch
@@ -18,6 +17,7 @@ from mmengine.config import DictAction
 
 from mtkd_mm.checkpoint_safety import why_unloadable
 from mtkd_mm.config_refs import read_config
+from mtkd_mm.engine.data_errors import explain_data_error
 from mtkd_mm.engine.distiller_of import distiller_of
 from mtkd_mm.errors import INPUT_ERRORS
 from mtkd_mm.packages import import_scope
@@ -83,22 +83,14 @@ def run_tool(main):
 
 def run_loop(cfg, loop):
     """Call ``loop()`` (``runner.train``, ``runner.test``); a data file
-    missing on disk becomes a :class:`ToolError` naming it and the data
-    roots of the config's dataloaders."""
+    missing on disk or unreadable becomes a :class:`ToolError` naming it."""
     try:
         return loop()
-    except FileNotFoundError as error:
-        # A dataloader worker re-raises the error with its message only.
-        found = re.search(r"No such file or directory: '([^']+)'", str(error))
-        path = error.filename or (found.group(1) if found else str(error))
-        roots = {
-            f'{key}.dataset.data_root': cfg[key].dataset.get('data_root')
-            for key in ('train_dataloader', 'val_dataloader',
-                        'test_dataloader')
-            if cfg.get(key) and 'dataset' in cfg[key]
-        }
-        raise ToolError(f"a data file is missing: '{path}' (data roots: "
-                        f'{roots})') from error
+    except Exception as error:
+        reason = explain_data_error(error, cfg)
+        if reason is None:
+            raise
+        raise ToolError(reason) from error
 
 
 def load_config(path, cfg_options):
