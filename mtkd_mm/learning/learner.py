@@ -31,8 +31,8 @@ class Learner(metaclass=ABCMeta):
                 ``dict(type='OptimWrapper', optimizer=dict(type='SGD',
                 lr=0.1))``.
             update_interval (int): student steps between updates (in
-                epoch-based loops: batches of the epoch, and one more
-                update at its end).
+                epoch-based loops: batches of the epoch, see
+                :meth:`due_after_batch`).
             buffer_size (int): most entries kept between updates.
         """
         if not isinstance(optim_wrapper, dict) or (
@@ -54,6 +54,13 @@ class Learner(metaclass=ABCMeta):
         to, the student's optim wrapper and the per-rank training batch
         size (raise a ``BuildError`` if they cannot work); default:
         nothing."""
+
+    def due_after_batch(self, batch_idx):
+        """Whether an epoch-based loop updates after the epoch's batch
+        ``batch_idx`` (from 0); the hook adds an update after the epoch's
+        last batch when that is not due. Default, the MTKD-RL reference's
+        rule: the non-zero multiples of ``update_interval``."""
+        return batch_idx % self.update_interval == 0 and batch_idx != 0
 
     def observe(self, data_batch):
         """Called by the hook after every student step with its raw batch

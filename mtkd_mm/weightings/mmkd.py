@@ -57,13 +57,15 @@ class MMKD(Learner, TeacherWeighting):
     skips such batches).
 
     Every ``update_interval`` student steps (the reference's ``meta_freq``:
-    5) ``LearnerUpdateHook`` takes a meta step on a quiz batch: the current
-    batch (``quiz='latest'``, the reference's default) or one drawn from a
-    :class:`~mtkd_mm.learning.HardBuffer` (``quiz='hard'``, the
-    reference's ``--hard_buffer``): the first images, then each batch's hard
-    ones, misclassified samples in classification (the reference's rule),
-    the ``hard_fraction`` of images with the highest per-image student CE
-    over their points for detection and segmentation (ours). On a
+    5; in epoch-based loops after the epoch's batches 0, 5, 10, … and its
+    last, as the reference) ``LearnerUpdateHook`` takes a meta step on a
+    quiz batch: the current batch (``quiz='latest'``, the reference's
+    default) or one drawn from a :class:`~mtkd_mm.learning.HardBuffer`
+    (``quiz='hard'``, the reference's ``--hard_buffer``): the first images,
+    then each batch's hard ones, misclassified samples in classification
+    (the reference's rule), the ``hard_fraction`` of images with the
+    highest per-image student CE over their points for detection and
+    segmentation (ours). On a
     functional copy of the student and connectors, two virtual steps of the
     student's optimiser (its lr, momentum, weight decay and state) on
     α·L_logit + β·L_feat weighted by the networks, a third on the
@@ -208,6 +210,12 @@ class MMKD(Learner, TeacherWeighting):
         # classification: one point per sample, and the reference's rule
         self._points_are_samples = (
             not distiller.view.summary_uses_probabilities)
+
+    def due_after_batch(self, batch_idx):
+        """The reference's rule (``train_meta.py:479``): every multiple of
+        ``update_interval``, batch 0 included (and, by the hook, the
+        epoch's last batch)."""
+        return batch_idx % self.update_interval == 0
 
     def observe(self, data_batch):
         if self.quiz == 'hard':

@@ -17,7 +17,9 @@ LookAheadTrust (Adam, stored credit) and, under DDP, the toy learner of
   (winycg/MTKD-RL ``train_loops.py``): an update after each batch whose
   index in the epoch is a non-zero multiple of the interval, one over what
   is left at the epoch's end; the warm-up epoch's experience is learnt
-  from.
+  from. MMKD's is its reference's (Rorozhl/MMKD ``train_meta.py``): a meta
+  step after the batches 0, 5, 10, … and the epoch's last, once each,
+  whatever its quiz batch.
 - An update's INFO line comes at the first update, then once per
   ``log_interval`` iterations, counting the updates in between.
 """
@@ -28,11 +30,13 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from mmengine.runner import EpochBasedTrainLoop
 from tensorboard.backend.event_processing.event_accumulator import \
     EventAccumulator
 
 import mtkd_mm  # noqa: F401  (allow-lists the runner's checkpoint contents)
 from mtkd_mm.engine.hooks.learner_update_hook import LearnerUpdateHook
+from mtkd_mm.weightings import MMKD
 from tests.conftest import REPO, run, run_in_process
 
 RL_CLS = REPO / 'configs' / 'mtkd_rl' / 'resnet18_narrow_shapes.py'
@@ -248,6 +252,51 @@ def test_epoch_based_schedule_follows_the_reference(workspace):
     # 240 images, batch 16: 15 batches per epoch; the first epoch is the
     # warm-up, whose batches are replayed as well
     assert replayed == reference_schedule(15, 4, 2) == [5, 4, 4, 2] * 2
+
+
+def meta_step_batches(quiz, batches_per_epoch, epochs=2):
+    """(epoch, batch index) of the student step that each MMKD meta step
+    follows, with the hook's methods called as MMEngine's
+    ``EpochBasedTrainLoop`` calls them (the meta step itself stubbed)."""
+    weighting = MMKD(batch_size=2, quiz=quiz, hard_buffer_size=4)
+    weighting._hard = torch.tensor([True, False])
+    trained, meta_steps = [], []
+
+    def learn(optim_wrapper, entries, reduce_gradients=None):
+        meta_steps.append(trained[-1])
+        return [0.0]
+
+    weighting.learn = learn
+    hook = LearnerUpdateHook()
+    hook.learners = lambda runner: {'weighting': weighting}
+    hook.optim_wrappers['weighting'] = None
+    hook.updates['weighting'] = 0
+    hook.update_seconds['weighting'] = 0.0
+    hook.unlogged['weighting'] = [None, 0, 0]
+    runner = SimpleNamespace(
+        train_loop=EpochBasedTrainLoop.__new__(EpochBasedTrainLoop), iter=0,
+        message_hub=SimpleNamespace(update_scalar=lambda *args: None),
+        logger=SimpleNamespace(info=lambda line: None))
+    batch = dict(inputs=torch.zeros(2, 3, 4, 4), data_samples=[{}, {}])
+    for epoch in range(epochs):
+        for batch_idx in range(batches_per_epoch):
+            trained.append((epoch, batch_idx))
+            hook.after_train_iter(runner, batch_idx, batch)
+            runner.iter += 1
+        hook.after_train_epoch(runner)
+    return meta_steps
+
+
+@pytest.mark.parametrize('quiz', ['latest', 'hard'])
+@pytest.mark.parametrize('batches_per_epoch', [12, 11])
+def test_mmkd_epoch_schedule_follows_its_reference(quiz, batches_per_epoch):
+    """Rorozhl/MMKD ``train_meta.py``: a meta step after batch ``idx`` when
+    ``idx % meta_freq == 0 or idx == n_batch - 1``; 11 batches end on a
+    multiple of 5 (one step there, not two)."""
+    expected = [(epoch, idx) for epoch in range(2)
+                for idx in range(batches_per_epoch)
+                if idx % 5 == 0 or idx == batches_per_epoch - 1]
+    assert meta_step_batches(quiz, batches_per_epoch) == expected
 
 
 def test_update_lines_follow_the_log_interval():

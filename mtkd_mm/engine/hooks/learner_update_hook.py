@@ -36,10 +36,12 @@ class LearnerUpdateHook(Hook):
       ``auto_scale_lr`` do not touch it (the MTKD-RL reference keeps the
       agent's learning rate constant).
     - **schedule**: in epoch-based loops (the references) an update after
-      each batch whose index within the epoch is a non-zero multiple of the
-      learner's ``update_interval``, and one at the end of every epoch over
-      what is left; in iteration-based loops an update every
-      ``update_interval`` iterations.
+      each batch that the learner's ``due_after_batch`` names by its index
+      within the epoch (MTKD-RL: the non-zero multiples of its
+      ``update_interval``; MMKD: every multiple, batch 0 included), and
+      one after the epoch's last batch unless that batch was due; in
+      iteration-based loops an update every ``update_interval``
+      iterations.
     - **update**: the learner's ``learn`` on the stored entries (by
       default :func:`~mtkd_mm.learning.replay`, one step each). Under DDP
       each rank learns from its own entries and every step averages the
@@ -77,6 +79,8 @@ class LearnerUpdateHook(Hook):
         # name -> [iteration of the last line (None: none yet), updates and
         # batches since]
         self.unlogged = {}
+        # name -> whether the epoch's latest batch was due
+        self.latest_batch_due = {}
 
     @staticmethod
     def learners(runner):
@@ -99,18 +103,20 @@ class LearnerUpdateHook(Hook):
         by_epoch = isinstance(runner.train_loop, EpochBasedTrainLoop)
         for name, learner in self.learners(runner).items():
             learner.observe(data_batch)
-            interval = learner.update_interval
             if by_epoch:
-                due = batch_idx % interval == 0 and batch_idx != 0
+                due = learner.due_after_batch(batch_idx)
+                self.latest_batch_due[name] = due
             else:
-                due = self.every_n_train_iters(runner, interval)
+                due = self.every_n_train_iters(runner,
+                                               learner.update_interval)
             if due:
                 self.update(runner, name, learner, runner.iter + 1)
 
     def after_train_epoch(self, runner):
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
             for name, learner in self.learners(runner).items():
-                self.update(runner, name, learner, runner.iter)
+                if not self.latest_batch_due.pop(name, False):
+                    self.update(runner, name, learner, runner.iter)
 
     def update(self, runner, name, learner, iters_done):
         entries = learner.experience.drain()
