@@ -7,7 +7,8 @@
 # on both, a meta step every 5 student steps: two virtual distillation steps
 # and one on the student's own loss with the student's optimiser, then the
 # student's own loss on the quiz batch, with roll-back; T = 4, alpha = 1,
-# beta = 100 with the 1x1-3x3-1x1 connector (BottleneckConnector).
+# beta = 100 with its README's --convs connector (BottleneckConnector:
+# 1x1-3x3-1x1 convs, in/2 wide, each followed by BN and ReLU).
 # The quiz batch: the current batch (the reference's default), or its
 # --hard_buffer with model.weighting.quiz='hard'. Ours: the feature network is
 # sized from the config's per-rank batch size; for one-stage detection the

@@ -5,10 +5,10 @@ import torch.nn.functional as F
 from mtkd_mm.registry import MODELS
 
 
-def conv_bn(in_channels, out_channels, kernel_size):
+def conv_bn(in_channels, out_channels, kernel_size, bias=False):
     return [
         nn.Conv2d(in_channels, out_channels, kernel_size,
-                  padding=kernel_size // 2, bias=False),
+                  padding=kernel_size // 2, bias=bias),
         nn.BatchNorm2d(out_channels),
     ]
 
@@ -41,12 +41,15 @@ class ConvBNReLUConnector(Connector):
 
 @MODELS.register_module()
 class BottleneckConnector(Connector):
-    """1×1 → 3×3 → 1×1 convs with BN, ReLU between (the MMKD reference)."""
+    """1×1 → 3×3 → 1×1 convs (with biases), each followed by BN and ReLU;
+    the middle width is ``in_channels // 2``: the MMKD reference's
+    ``Embed(convs=True)`` (Rorozhl/MMKD ``models/meta_util.py:91-107``,
+    its README's ``--convs``)."""
 
     def __init__(self, in_channels, out_channels):
-        mid = max(out_channels // 2, 1)
+        mid = in_channels // 2
         super().__init__([
-            *conv_bn(in_channels, mid, 1), nn.ReLU(inplace=True),
-            *conv_bn(mid, mid, 3), nn.ReLU(inplace=True),
-            *conv_bn(mid, out_channels, 1)
+            *conv_bn(in_channels, mid, 1, bias=True), nn.ReLU(inplace=True),
+            *conv_bn(mid, mid, 3, bias=True), nn.ReLU(inplace=True),
+            *conv_bn(mid, out_channels, 1, bias=True), nn.ReLU(inplace=True)
         ])
