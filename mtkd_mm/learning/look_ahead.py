@@ -11,7 +11,10 @@ class VirtualOptimizer:
     SGD (momentum, dampening, Nesterov, weight decay; the MMKD reference's
     ``MetaSGD``) and, ours, Adam and AdamW (bias-corrected moments, no
     amsgrad). Each parameter keeps its group's hyperparameters (the current,
-    scheduled ``lr``).
+    scheduled ``lr``). With Nesterov the meta-gradient is exact (central
+    differences agree); the reference's backward recursion has no Nesterov
+    term (Rorozhl/MMKD ``helper/meta_optimizer.py:85-93``), though its
+    README trains with ``--nesterov``.
 
     Args:
         optimizer (torch.optim.Optimizer): the student's optimiser.

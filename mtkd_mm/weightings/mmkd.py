@@ -74,10 +74,13 @@ class MMKD(Learner, TeacherWeighting):
     student's model: the RPN's and the RoI head's classification and box
     terms of a two-stage detector, the dense head's of a one-stage one,
     the decode and auxiliary heads' CE of a segmenter), back-propagated
-    through the three steps into both networks (Adam). The
-    real student, its buffers (BatchNorm statistics) and its optimiser
-    state are untouched (the reference's roll-back). The teachers run once
-    per meta step: the virtual steps share their records.
+    through the three steps into both networks (Adam). The real student's
+    parameters and optimiser state are untouched (the reference's
+    roll-back), and so are its buffers (ours: the reference re-runs its
+    first virtual step's objective after its last ``set_state``,
+    ``helper/meta_optimizer.py:67-70, 95``, which updates the BatchNorm
+    statistics once more). The teachers run once per meta step: the
+    virtual steps share their records.
 
     The look-ahead runs the distiller's own loss, which must be a
     twice-differentiable function of the student's parameters alone: the
