@@ -10,8 +10,11 @@
 # 60 / 90 (P = 75 / 30 / 30, s = 10 / 5 / 2), no mixup exploration.
 # Ours: the teacher (the reference distils ResNet-34; the zoo's ResNet-50
 # checkpoint is used here); the paper's margin and log-probability and the
-# calibrated instance rewards feeding GAE (the released code's are options:
-# margin='reference', log_prob_at='temperature', calibration='reference').
+# calibrated instance rewards [g_0, g_1 - g_0, ...] + (R - sum) / N (R: the
+# batch reward) feeding GAE (the released code's are options:
+# margin='reference', log_prob_at='temperature', calibration='reference':
+# PPO on the delayed reward, as its calibrated rewards, [ret_0, g_1 - g_0,
+# ...] + (ret_i - sum) / N of the rewards-to-go ret, never reach PPO).
 _base_ = '../_base_/distill/imagenet_resnet18.py'
 
 model = dict(

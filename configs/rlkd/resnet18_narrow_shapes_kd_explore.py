@@ -5,7 +5,9 @@
 # every batch from epoch 3, and in epochs 4, 6 and 8 the 10 % of images the
 # student has been surest of (entropy rank 80-90 %) are blended with the
 # 10-20 % it has been least sure of, weight 1.0 → 0.7, keeping their labels.
-# Ours: the scale; everything else as resnet18_narrow_shapes_kd.py.
+# Ours: the scale, and the scores count epoch 1 (the reference's lose it,
+# see EntropyRankedMixupHook); everything else as
+# resnet18_narrow_shapes_kd.py.
 _base_ = './resnet18_narrow_shapes_kd.py'
 
 max_epochs = 8

@@ -62,7 +62,8 @@ def clipped_surrogate(log_prob, old_log_prob, advantages, clip=0.2):
 def redistributed_rewards(predictions, total):
     """Instance rewards from per-instance predictions g (N,) that sum to
     ``total``: ``[g_0, g_1 − g_0, …, g_{N−1} − g_{N−2}] + (total − Σ) / N``
-    (the paper's calibration, ``get_prediction``; the reference starts
-    from the first return and corrects towards each return instead)."""
+    (ours; the reference's ``get_prediction``, ``utils/trainer.py:909-962``,
+    gives ``[ret_0, g_1 − g_0, …] + (ret_i − Σ) / N`` from the
+    rewards-to-go ret (N,), and never passes it to PPO)."""
     steps = torch.cat([predictions[:1], predictions[1:] - predictions[:-1]])
     return steps + (total - steps.sum()) / len(steps)

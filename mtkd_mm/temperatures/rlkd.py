@@ -97,9 +97,12 @@ class RLKDTemperature(Learner, DistillationTemperature):
             pre-sigmoid sample (the paper, default); ``'temperature'``: of
             T itself (the released code), in acting and in PPO.
         calibration (str): ``'gae'`` (default, the paper's intent): a
-            regressor of [state, T] fitted to the returns
+            regressor g of [state, T] fitted to the returns
             (``calibration_steps`` Adam steps) redistributes the batch
-            reward over the instances, and GAE runs on those rewards;
+            reward R over the N instances, ``[g_0, g_1 − g_0, …] +
+            (R − Σ) / N``, and GAE runs on those rewards (the released
+            code computes ``[ret_0, g_1 − g_0, …] + (ret_i − Σ) / N`` from
+            the rewards-to-go ret, ITKD ``utils/trainer.py:909-962``);
             ``'reference'``: PPO on the delayed reward alone (in the
             released code the calibrated rewards never reach PPO).
         per (str): ``'point'`` or ``'image'``: one T per image from its

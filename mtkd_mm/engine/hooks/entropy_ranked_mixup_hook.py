@@ -39,13 +39,16 @@ class EntropyRankedMixupHook(Hook):
     loops.
 
     In every training step the entropy of the student's prediction (T = 1)
-    on each image is added to that image's score. Before each epoch E
-    (1-based) with ``E > start_epoch`` and ``E % every == 0`` (the
-    reference: 40, 60, …), :func:`mixup_pairs` picks the pairs from the
-    scores and the training set (an :class:`EntropyRankedMixupDataset`)
-    blends them for that epoch; every other epoch sees the images as they
-    are. The reference turns it on for CIFAR (every 20 epochs after a
-    warm-up of 20) and off for ImageNet.
+    on each image is added to that image's score, in every epoch (the
+    reference loses epoch 1's: its record starts as the live entropy array
+    itself, which epoch 2 overwrites, and its sum skips that first column;
+    ITKD ``utils/trainer.py:350, 777-796``). Before each epoch E (1-based)
+    with ``E > start_epoch`` and ``E % every == 0`` (the reference: 40,
+    60, …), :func:`mixup_pairs` picks the pairs from the scores and the
+    training set (an :class:`EntropyRankedMixupDataset`) blends them for
+    that epoch; every other epoch sees the images as they are. The
+    reference turns it on for CIFAR (every 20 epochs after a warm-up of 20)
+    and off for ImageNet.
 
     Detection and segmentation are refused: a blended image would keep one
     image's boxes or masks over another's objects. The scores (N,) are
