@@ -9,4 +9,19 @@ class PackageImportError(ImportError):
     """An OpenMMLab task package that a config needs does not import."""
 
 
-INPUT_ERRORS = (BuildError, PackageImportError)
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded: ``reason`` says why in a few
+    words (missing, refused by the safe loader, damaged)."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"checkpoint '{path}' cannot be loaded: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A distillation loss became NaN or infinite (names the teacher)."""
+
+
+INPUT_ERRORS = (BuildError, PackageImportError, CheckpointError,
+                NonFiniteLossError)

@@ -1,4 +1,5 @@
 """The multi-teacher distiller: one student, K frozen teachers, a weighting."""
+import math
 from contextlib import contextmanager
 
 import torch
@@ -6,6 +7,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
+from mtkd_mm.errors import NonFiniteLossError
 from mtkd_mm.learning import Learner
 from mtkd_mm.registry import MODELS, TEMPERATURES, WEIGHTINGS
 from mtkd_mm.temperatures import FixedTemperature
@@ -13,7 +15,7 @@ from mtkd_mm.views import BuildError, view_for
 from mtkd_mm.weightings import (PoolInfo, TeacherState,
                                 weighted_teacher_loss)
 
-from .teacher_pool import TeacherPool, read_model_config
+from .teacher_pool import TeacherPool, build_model, read_model_config
 
 
 def _same_points(points, context, other_points, other_context):
@@ -54,6 +56,15 @@ def build_own(registry, cfg, key):
         return registry.build(dict(cfg, _scope_='mtkd_mm'))
     except (ValueError, TypeError) as error:
         raise BuildError(f'{key}: {error}') from None
+
+
+def loss_weight(value, key):
+    """``value`` as a float if it is a finite number ≥ 0 (a negative weight
+    would push the student away from its teachers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            not math.isfinite(value) or value < 0):
+        raise BuildError(f'{key} must be a finite number >= 0, got {value!r}')
+    return float(value)
 
 
 def build_temperature(temperature):
@@ -126,7 +137,7 @@ class MultiTeacherDistiller(BaseModel):
         student_cfg = read_model_config(student, 'student', 'model.student')
         if data_preprocessor is not None:
             student_cfg.setdefault('data_preprocessor', data_preprocessor)
-        student = MODELS.build(student_cfg)
+        student = build_model(student_cfg, 'student', 'model.student')
         super().__init__(
             data_preprocessor=student.data_preprocessor, init_cfg=init_cfg)
         self.student = student
@@ -138,10 +149,12 @@ class MultiTeacherDistiller(BaseModel):
                                     self.view)
         self.temperature = temperature
         self.logit_loss = build_own(MODELS, logit_loss, 'model.logit_loss')
-        self.logit_loss_weight = logit_loss_weight
+        self.logit_loss_weight = loss_weight(logit_loss_weight,
+                                             'model.logit_loss_weight')
         self.feature_loss = build_own(MODELS, feature_loss,
                                       'model.feature_loss')
-        self.feature_loss_weight = feature_loss_weight
+        self.feature_loss_weight = loss_weight(feature_loss_weight,
+                                               'model.feature_loss_weight')
         self.logit_teachers = self._check_teachers()
         if isinstance(temperature, Learner) and (
                 self.logit_loss is None or not self.logit_teachers):
@@ -286,9 +299,9 @@ class MultiTeacherDistiller(BaseModel):
             teacher_models=[model for _, model in self.teachers.items()],
             reads=self.weighting.reads,
             reader=type(self.weighting).__name__, keep_gradients=learned)
+        self._check_finite(kl, feature)
         with torch.set_grad_enabled(learned):
             weights = self.weighting(state)
-        self._check_finite(kl, feature)
         reduction = self.weighting.teacher_reduction
         result = {f'student.{k}': v for k, v in losses.items()}
         if distils_logits:
@@ -383,5 +396,5 @@ class MultiTeacherDistiller(BaseModel):
         else:
             name = self.teacher_names[bad - kl.shape[1]]
             loss = type(self.feature_loss).__name__
-        raise FloatingPointError(
+        raise NonFiniteLossError(
             f"non-finite distillation loss {loss} for teacher '{name}'")

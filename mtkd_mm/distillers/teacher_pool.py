@@ -1,15 +1,17 @@
 """Build, load and freeze the teachers."""
+import logging
 import os.path as osp
 
+import torch
 import torch.nn as nn
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mtkd_mm.checkpoint_safety import why_unloadable
+from mtkd_mm.checkpoint_fit import misfit, state_dict_of
 from mtkd_mm.config_refs import read_config
-from mtkd_mm.errors import BuildError
+from mtkd_mm.errors import BuildError, CheckpointError
 from mtkd_mm.packages import import_scope
 from mtkd_mm.registry import MODELS
 
@@ -39,43 +41,50 @@ def read_model_config(config, who, key):
     return model
 
 
+def build_model(cfg, who, key):
+    """The model of a model dict (:func:`read_model_config`); a type missing
+    from its registry is a :class:`BuildError` naming ``who`` and ``key``."""
+    try:
+        return MODELS.build(cfg)
+    except KeyError as error:
+        message = str(error.args[0]) if error.args else ''
+        if 'registry' not in message:
+            raise
+        raise BuildError(f'{who}: {key}: {message}') from error
+
+
 def load_weights(model, checkpoint, who, key):
     """Load ``checkpoint`` (path or URL, safe loader) into ``model``;
     raise a :class:`BuildError` naming ``who`` unless it fits exactly."""
+    if not isinstance(checkpoint, str):
+        raise BuildError(f'{who}: {key} must be a path or URL, got '
+                         f'{checkpoint!r}')
     if osp.isdir(checkpoint):
         raise BuildError(f"{who}: {key} '{checkpoint}' is a directory, not "
                          'a checkpoint file')
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise BuildError(f"{who}: {key} '{checkpoint}' does not exist")
     try:
-        loaded = _load_checkpoint(checkpoint, map_location='cpu')
-    except Exception as error:
-        raise BuildError(
-            f"{who}: {key} '{checkpoint}' cannot be loaded: "
-            f'{why_unloadable(checkpoint, error)}') from error
-    if not isinstance(loaded, dict):
-        raise BuildError(f"{who}: {key} '{checkpoint}' holds a "
-                         f'{type(loaded).__name__}, not a state dict')
-    state = loaded.get('state_dict', loaded)
-    state = {k[len('module.'):] if k.startswith('module.') else k: v
-             for k, v in state.items()}
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    misshapen = sorted(k for k in set(state) & set(expected)
-                       if state[k].shape != expected[k].shape)
-    if missing or unexpected or misshapen:
-        foreign = sorted({k.split('.')[0] for k in unexpected} -
-                         {k.split('.')[0] for k in expected})
-        hint = (f", which has no {', '.join(foreign)}: a checkpoint of "
-                'another model?' if foreign else '')
-        raise BuildError(
-            f"{who}: {key} '{checkpoint}' does not fit its config "
-            f'({type(model).__name__}{hint}): '
-            f'missing {missing[:5]} ({len(missing)}), unexpected '
-            f'{unexpected[:5]} ({len(unexpected)}), other shapes '
-            f'{misshapen[:5]} ({len(misshapen)})')
+        state = state_dict_of(
+            _load_checkpoint(checkpoint, map_location='cpu'), checkpoint)
+    except CheckpointError as error:
+        raise BuildError(f"{who}: {key} '{checkpoint}' cannot be loaded: "
+                         f'{error.reason}') from error
+    reason = misfit(model, state)
+    if reason:
+        raise BuildError(f"{who}: {key} '{checkpoint}' {reason}")
     model.load_state_dict(state)
+
+
+def fingerprint(model):
+    """(3,) float64: the number, sum and sum of squares of ``model``'s
+    weights, to tell whether two sets of teacher weights differ."""
+    tensors = [t.detach().double() for t in model.state_dict().values()
+               if t.is_floating_point()]
+    return torch.tensor([sum(t.numel() for t in tensors),
+                         sum(float(t.sum()) for t in tensors),
+                         sum(float(t.square().sum()) for t in tensors)],
+                        dtype=torch.float64)
 
 
 class TeacherPool(nn.Module):
@@ -95,7 +104,15 @@ class TeacherPool(nn.Module):
             to re-normalise its batch for each teacher.
         view (TaskView): the student's view, which says what a teacher may
             be.
+
+    A checkpoint of the distiller stores no teacher weights, only each
+    teacher's :func:`fingerprint` (``teachers.fingerprints.<name>``): on
+    ``load_from`` or resume the configured teachers are kept, with a warning
+    naming each one whose stored fingerprint (or, in older checkpoints,
+    stored weights) differs.
     """
+
+    checkpoint_keys_optional = True
 
     def __init__(self, teachers, student_preprocessor, view):
         super().__init__()
@@ -110,12 +127,15 @@ class TeacherPool(nn.Module):
                 raise BuildError(f'{key}: dict(name, config, checkpoint) is '
                                  f'needed, got {spec!r}')
             name = spec.get('name')
-            if not name or name in self.teachers:
-                raise BuildError(f'{key}.name: a unique name is needed, got '
-                                 f'{name!r}')
+            if not isinstance(name, str) or not name.isidentifier() or (
+                    name in self.teachers):
+                raise BuildError(
+                    f'{key}.name: a unique name of letters, digits and _ '
+                    f'(not starting with a digit) is needed, got {name!r}')
             who = f"teacher '{name}'"
-            model = MODELS.build(
-                read_model_config(spec.get('config'), who, f'{key}.config'))
+            model = build_model(
+                read_model_config(spec.get('config'), who, f'{key}.config'),
+                who, f'{key}.config')
             if not view.accepts_teacher(model):
                 raise BuildError(
                     f'{who}: {key}.config builds a {type(model).__name__}, '
@@ -134,6 +154,12 @@ class TeacherPool(nn.Module):
             name: normalisation_of(t.data_preprocessor)
             for name, t in self.teachers.items()
         }
+        self.fingerprints = {
+            name: fingerprint(t) for name, t in self.teachers.items()}
+        self.keys = {name: f'model.teachers[{index}].checkpoint'
+                     for index, name in enumerate(self.teachers)}
+        self.register_state_dict_post_hook(_store_fingerprints)
+        self.register_load_state_dict_pre_hook(_keep_configured_teachers)
         self.eval()
 
     @property
@@ -155,3 +181,38 @@ class TeacherPool(nn.Module):
         own preprocessor would have done it."""
         return renormalise(inputs, self.student_normalisation,
                            self.normalisations[name])
+
+
+def _store_fingerprints(pool, state_dict, prefix, local_metadata):
+    """State-dict post-hook: the teachers' fingerprints instead of their
+    weights."""
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        del state_dict[key]
+    for name, value in pool.fingerprints.items():
+        state_dict[f'{prefix}fingerprints.{name}'] = value.clone()
+
+
+def _keep_configured_teachers(pool, state_dict, prefix, *args):
+    """Load-state-dict pre-hook: the configured teachers stay; warn about
+    each whose stored fingerprint or weights differ from them."""
+    stored = {k[len(prefix):]: state_dict.pop(k)
+              for k in [k for k in state_dict if k.startswith(prefix)]}
+    differ = []
+    for name, teacher in pool.teachers.items():
+        weights = teacher.state_dict()
+        stored_print = stored.get(f'fingerprints.{name}')
+        stored_weights = {k: stored.get(f'teachers.{name}.{k}')
+                          for k in weights}
+        if stored_print is not None and not torch.allclose(
+                stored_print, pool.fingerprints[name], rtol=1e-9,
+                equal_nan=True) or any(
+                    old is not None and not torch.equal(old, weights[k])
+                    for k, old in stored_weights.items()):
+            differ.append(f"'{name}' ({pool.keys[name]})")
+        state_dict.update(
+            {f'{prefix}teachers.{name}.{k}': v for k, v in weights.items()})
+    if differ:
+        print_log(
+            "the checkpoint's teachers differ from the configured ones: "
+            f"{', '.join(differ)}; training goes on with the configured ones",
+            'current', logging.WARNING)

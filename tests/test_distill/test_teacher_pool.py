@@ -26,13 +26,13 @@ def test_teachers_frozen_after_real_runner_iterations(tmp_path, shapes_root,
     cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     before = {k: v.clone() for k, v in
-              runner.model.teachers.state_dict().items()}
+              runner.model.teachers.teachers.state_dict().items()}
     student_before = {k: v.clone() for k, v in
                       runner.model.student.state_dict().items()}
     runner.train()
     model = runner.model
 
-    for key, value in model.teachers.state_dict().items():
+    for key, value in model.teachers.teachers.state_dict().items():
         assert torch.equal(value, before[key]), f'teacher {key} changed'
     for name, param in model.teachers.named_parameters():
         assert param.grad is None and not param.requires_grad, name
@@ -183,3 +183,40 @@ def test_cascade_student_is_refused(teacher_ckpts):
     with pytest.raises(BuildError, match='student: CascadeRCNN has no '
                        'standard RoI head'):
         build_model(cfg)
+
+
+def test_checkpoints_keep_fingerprints_not_teachers(teacher_ckpts,
+                                                   monkeypatch):
+    """A distiller's state dict holds each teacher's fingerprint, not its
+    weights; loading one (or an older one, with the weights) keeps the
+    configured teachers and warns about each that differs."""
+    import mtkd_mm.distillers.teacher_pool as teacher_pool
+    warnings = []
+    monkeypatch.setattr(teacher_pool, 'print_log',
+                        lambda message, *args: warnings.append(message))
+    saved_model = build_model(with_teacher_checkpoints(
+        CLS_DISTILL, [teacher_ckpts[0], teacher_ckpts[0]]))
+    state = saved_model.state_dict()
+    assert sorted(k for k in state if k.startswith('teachers.')) == [
+        'teachers.fingerprints.resnet_a', 'teachers.fingerprints.resnet_b']
+    older_state = dict(
+        {k: v for k, v in state.items() if '.fingerprints.' not in k},
+        **{f'teachers.teachers.{k}': v for k, v in
+           saved_model.teachers.teachers.state_dict().items()})
+
+    model = build_model(with_teacher_checkpoints(CLS_DISTILL, teacher_ckpts))
+    configured = {k: v.clone() for k, v in
+                  model.teachers.teachers.state_dict().items()}
+    for stored in state, older_state:
+        warnings.clear()
+        model.load_state_dict(stored, strict=True)
+        assert all(torch.equal(v, configured[k]) for k, v in
+                   model.teachers.teachers.state_dict().items())
+        assert len(warnings) == 1
+        assert "'resnet_b' (model.teachers[1].checkpoint)" in warnings[0]
+        assert 'resnet_a' not in warnings[0]
+        assert torch.equal(model.student.state_dict()['head.fc.weight'],
+                           saved_model.student.state_dict()['head.fc.weight'])
+    warnings.clear()
+    saved_model.load_state_dict(older_state, strict=True)
+    assert warnings == []
