@@ -1,5 +1,14 @@
-"""Let torch's safe unpickler (``weights_only=True``, the default since torch
-2.6) read the checkpoints that MMEngine's ``Runner`` writes.
+"""Every checkpoint is unpickled by torch's safe loader (``weights_only=True``),
+local or URL, whatever the call site or the environment say; the safe loader
+reads the checkpoints that MMEngine's ``Runner`` writes.
+
+Every loader of MMEngine's ``CheckpointLoader`` (local files, http(s),
+``torchvision://``, ``open-mmlab://``, …: teachers, ``load_from``,
+``--resume``, ``Pretrained`` init) runs with ``TORCH_FORCE_WEIGHTS_ONLY_LOAD``
+set and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` unset for the time of the load:
+torch's own switch that wins over ``torch.hub``'s ``weights_only=False`` and
+over the environment. Its failures are :class:`CheckpointError` naming the
+file.
 
 Besides tensors, a runner checkpoint holds the message hub's
 ``HistoryBuffer`` objects: numpy arrays and scalars (an empty array's data
@@ -10,13 +19,19 @@ references to its statistics methods. Exactly those are allow-listed here,
 never switched off, so a checkpoint from the internet still cannot run
 code. Imported by ``mtkd_mm/__init__.py``.
 """
+import functools
+import os
 import os.path as osp
 import pickle
 import re
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from .errors import CheckpointError
 
 HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 
@@ -63,7 +78,54 @@ def allow_runner_checkpoints():
         torch.serialization.add_safe_globals(RUNNER_CHECKPOINT_GLOBALS)
 
 
+@contextmanager
+def weights_only_loads():
+    """Within it, every ``torch.load`` in this process unpickles with
+    ``weights_only=True``, whatever its caller or the environment ask."""
+    saved = {name: os.environ.pop(name, None) for name in (
+        'TORCH_FORCE_WEIGHTS_ONLY_LOAD', 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')}
+    os.environ['TORCH_FORCE_WEIGHTS_ONLY_LOAD'] = '1'
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+def weights_only_loader(loader):
+    """``loader`` (a ``CheckpointLoader`` scheme) run under
+    :func:`weights_only_loads`; its failures become :class:`CheckpointError`."""
+    if getattr(loader, 'weights_only', False):
+        return loader
+
+    @functools.wraps(loader)
+    def load(filename, *args, **kwargs):
+        with weights_only_loads():
+            try:
+                return loader(filename, *args, **kwargs)
+            except CheckpointError:
+                raise
+            except Exception as error:
+                raise CheckpointError(
+                    filename, why_unloadable(filename, error)) from error
+
+    load.weights_only = True
+    return load
+
+
+def make_checkpoint_loaders_safe():
+    """Wrap every registered ``CheckpointLoader`` scheme in
+    :func:`weights_only_loader` (idempotent: call it again after importing
+    a package that registers schemes)."""
+    for prefix, loader in list(CheckpointLoader._schemes.items()):
+        CheckpointLoader.register_scheme(
+            prefix, weights_only_loader(loader), force=True)
+
+
 allow_runner_checkpoints()
+make_checkpoint_loaders_safe()
 
 
 def why_unloadable(path, error):
@@ -75,6 +137,9 @@ def why_unloadable(path, error):
     if refused:
         return (f'it asks for {refused.group(1)}, which the safe loader '
                 'refuses (nothing in it was run)')
+    if isinstance(error, FileNotFoundError) or (
+            '://' not in str(path) and not osp.exists(path)):
+        return 'it does not exist'
     if osp.isfile(path) and osp.getsize(path) == 0:
         return 'the file is empty'
     lines = [line for line in text.splitlines() if line.strip()]

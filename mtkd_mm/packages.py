@@ -12,6 +12,7 @@ import importlib
 import sys
 import warnings
 
+from .checkpoint_safety import make_checkpoint_loaders_safe
 from .errors import PackageImportError
 
 TASK_PACKAGES = ('mmdet', 'mmseg', 'mmpretrain')
@@ -62,11 +63,13 @@ def import_package(name, who):
     for optional in OPTIONAL_IMPORTS.get(name, ()):
         hide_if_broken(optional, name)
     try:
-        return importlib.import_module(name)
+        package = importlib.import_module(name)
     except Exception as error:
         raise PackageImportError(
             f'{who} needs the package {name}, which fails to import '
             f'({first_line(error)}); {workaround(name)}') from error
+    make_checkpoint_loaders_safe()  # schemes the package may have added
+    return package
 
 
 def import_scope(scope, who):

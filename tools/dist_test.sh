@@ -4,6 +4,11 @@
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
+if ! [[ "$3" =~ ^[1-9][0-9]*$ ]]; then
+  echo "dist_test.sh: error: NUM_PROCS must be a positive integer, got '$3'" \
+       "(usage: bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py options])" >&2
+  exit 2
+fi
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}

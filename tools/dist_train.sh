@@ -5,6 +5,11 @@
 # CUDA the processes use the gloo backend on the CPU.
 CONFIG=$1
 GPUS=$2
+if ! [[ "$2" =~ ^[1-9][0-9]*$ ]]; then
+  echo "dist_train.sh: error: NUM_PROCS must be a positive integer, got '$2'" \
+       "(usage: bash tools/dist_train.sh CONFIG NUM_PROCS [train.py options])" >&2
+  exit 2
+fi
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}

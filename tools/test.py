@@ -9,7 +9,8 @@ import os.path as osp
 import mtkd_mm  # noqa: F401  registers the mtkd_mm modules, safe checkpoints
 from mtkd_mm.engine.launch import (ToolArgumentParser, ToolError,
                                    add_common_args, build_runner,
-                                   check_checkpoint, finish_distributed,
+                                   check_checkpoint, check_fits,
+                                   finish_distributed,
                                    load_config, run_loop, run_tool,
                                    set_work_dir, setup_launcher)
 
@@ -31,6 +32,10 @@ def add_dump_metric(cfg, out):
     """Append MMEngine's ``DumpResults`` to the test evaluator."""
     if not out.endswith(('.pkl', '.pickle')):
         raise ToolError(f"--out '{out}' must end with .pkl or .pickle")
+    if osp.isdir(out):
+        raise ToolError(f"--out '{out}' is a directory, not a file")
+    if not osp.isdir(osp.dirname(osp.abspath(out))):
+        raise ToolError(f"--out '{out}': its directory does not exist")
     dump = dict(type='mmengine.DumpResults', out_file_path=out)
     evaluator = cfg.test_evaluator
     if isinstance(evaluator, (list, tuple)):
@@ -65,7 +70,7 @@ def enable_drawing(cfg, show_dir):
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    check_checkpoint(args.checkpoint, 'checkpoint')
+    checkpoint = check_checkpoint(args.checkpoint, 'checkpoint')
     set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
     if args.out:
@@ -74,6 +79,8 @@ def main():
         enable_drawing(cfg, args.show_dir)
     setup_launcher(cfg, args.launcher, args.local_rank)
     runner = build_runner(cfg)
+    check_fits(runner, checkpoint, args.checkpoint, 'checkpoint')
+    del checkpoint
     run_loop(cfg, runner.test)
     del runner  # its DDP model holds the process group
     finish_distributed()

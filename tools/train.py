@@ -9,10 +9,11 @@ import torch
 import mtkd_mm  # noqa: F401  registers the mtkd_mm modules, safe checkpoints
 from mtkd_mm.engine.launch import (ToolArgumentParser, ToolError,
                                    add_common_args, build_runner,
-                                   check_checkpoint, check_learners,
-                                   finish_distributed, load_config,
-                                   run_loop, run_tool, set_work_dir,
-                                   setup_launcher)
+                                   check_checkpoint, check_fits,
+                                   check_learners, finish_distributed,
+                                   latest_checkpoint, load_config, run_loop,
+                                   run_tool, set_work_dir, setup_launcher,
+                                   work_dir_lock)
 
 
 def parse_args(argv=None):
@@ -34,7 +35,8 @@ def parse_args(argv=None):
 
 
 def apply_args(cfg, args):
-    """Turn the command-line options into config changes."""
+    """Turn the command-line options into config changes; return the
+    checkpoint to resume from, loaded, if it is a local file."""
     set_work_dir(cfg, args.work_dir, args.config)
     if args.amp:
         if not torch.cuda.is_available():
@@ -50,24 +52,41 @@ def apply_args(cfg, args):
         cfg.auto_scale_lr = dict(scale, enable=True)
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = latest_checkpoint(cfg.work_dir)
     elif args.resume is not None:
-        check_checkpoint(args.resume, '--resume')
         cfg.resume = True
         cfg.load_from = args.resume
-    if cfg.get('load_from') and not cfg.get('resume'):
-        check_checkpoint(cfg.load_from, 'load_from')
+    use_atomic_checkpoint_writes(cfg)
+    option = '--resume' if cfg.get('resume') else 'load_from'
+    if cfg.get('load_from') and '://' not in str(cfg.load_from):
+        checkpoint = check_checkpoint(cfg.load_from, option)
+        return checkpoint if cfg.get('resume') else None
+    return None
+
+
+def use_atomic_checkpoint_writes(cfg):
+    """Checkpoints and ``last_checkpoint`` are written atomically unless the
+    config names another storage backend for them."""
+    hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if hook is None or hook.get('backend_args') or hook.get(
+            'file_client_args') or '://' in str(hook.get('out_dir') or ''):
+        return
+    hook['backend_args'] = dict(backend='mtkd_mm_atomic_local')
 
 
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    apply_args(cfg, args)
+    resume_from = apply_args(cfg, args)
     setup_launcher(cfg, args.launcher, args.local_rank)
-    runner = build_runner(cfg)
-    check_learners(runner)
-    run_loop(cfg, runner.train)
-    del runner  # its DDP model holds the process group
+    with work_dir_lock(cfg.work_dir):
+        runner = build_runner(cfg)
+        check_learners(runner)
+        if resume_from is not None:
+            check_fits(runner, resume_from, cfg.load_from, '--resume')
+            del resume_from
+        run_loop(cfg, runner.train)
+        del runner  # its DDP model holds the process group
     finish_distributed()
 
 

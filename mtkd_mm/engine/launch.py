@@ -6,20 +6,26 @@ key (exit status 2); ``--debug`` or ``MTKD_MM_DEBUG=1`` shows the traceback
 instead. Nothing here is specific to mmdet, mmseg or mmpretrain.
 """
 import argparse
+import fcntl
 import gc
 import os
 import os.path as osp
+import socket
 import sys
+import zipfile
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import DictAction
+from mmengine.model import is_model_wrapper
 
+from mtkd_mm.checkpoint_fit import misfit, state_dict_of
 from mtkd_mm.checkpoint_safety import why_unloadable
 from mtkd_mm.config_refs import read_config
 from mtkd_mm.engine.data_errors import explain_data_error
 from mtkd_mm.engine.distiller_of import distiller_of
-from mtkd_mm.errors import INPUT_ERRORS
+from mtkd_mm.errors import INPUT_ERRORS, CheckpointError
 from mtkd_mm.packages import import_scope
 
 
@@ -115,9 +121,13 @@ def check_checkpoint(path, option):
     """Fail with one line unless ``path`` is a readable torch checkpoint;
     return it.
 
-    The file is opened memory-mapped with ``weights_only=True``, so a large
-    checkpoint is not read twice and a malicious one runs no code.
+    The safe loader reads it (``weights_only=True``: a malicious file runs
+    no code); a zip checkpoint is memory-mapped, so a large one is not read
+    twice.
     """
+    if not isinstance(path, str):
+        raise ToolError(f'{option}: a checkpoint path is needed, got '
+                        f'{path!r}')
     if osp.isdir(path):
         raise ToolError(f"{option}: '{path}' is a directory, not a "
                         'checkpoint file')
@@ -125,20 +135,78 @@ def check_checkpoint(path, option):
         raise ToolError(f"{option}: checkpoint '{path}' does not exist")
     try:
         return torch.load(path, map_location='cpu', weights_only=True,
-                          mmap=True)
+                          mmap=zipfile.is_zipfile(path))
     except Exception as error:
         raise ToolError(
             f"{option}: checkpoint '{path}' cannot be loaded: "
             f'{why_unloadable(path, error)}') from error
 
 
+def check_fits(runner, checkpoint, path, option):
+    """Fail with one line unless the loaded ``checkpoint`` holds exactly
+    the weights of the runner's model (MMEngine would load what matches
+    and go on with random weights for the rest)."""
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    try:
+        reason = misfit(model, state_dict_of(checkpoint, path))
+    except CheckpointError as error:
+        reason = error.reason
+    if reason:
+        raise ToolError(f"{option}: checkpoint '{path}' {reason}")
+
+
+def latest_checkpoint(work_dir):
+    """The checkpoint that ``WORK_DIR/last_checkpoint`` names, None if the
+    work dir has none; one line if it names nothing or a missing file."""
+    record = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(record):
+        return None
+    with open(record) as f:
+        path = f.read().strip()
+    if not path:
+        raise ToolError(f"--resume: '{record}' is empty; name the checkpoint"
+                        ': --resume CKPT')
+    if not osp.isfile(path):
+        raise ToolError(f"--resume: '{record}' names '{path}', which does "
+                        'not exist; name another: --resume CKPT')
+    return path
+
+
 def set_work_dir(cfg, work_dir, config_path):
-    """``--work-dir`` wins, then the config's, then ``./work_dirs/<name>``."""
+    """``--work-dir`` wins, then the config's, then ``./work_dirs/<name>``;
+    it must be a directory or not exist yet."""
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         name = osp.splitext(osp.basename(config_path.split('::')[-1]))[0]
         cfg.work_dir = osp.join('./work_dirs', name)
+    if osp.exists(cfg.work_dir) and not osp.isdir(cfg.work_dir):
+        raise ToolError(f"work dir '{cfg.work_dir}' is a file, not a "
+                        'directory')
+
+
+@contextmanager
+def work_dir_lock(work_dir):
+    """Hold ``WORK_DIR/.lock`` within it (on rank 0): a second run on the
+    same work dir meanwhile is refused with one line. The kernel releases
+    the lock when a process ends, so a crashed run leaves none behind."""
+    if int(os.environ.get('RANK', 0)) != 0:
+        yield
+        return
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, '.lock'), 'a+') as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            owner = lock.read().strip() or 'another process'
+            raise ToolError(f"work dir '{work_dir}' is in use by another run"
+                            f' ({owner}); wait for it or give --work-dir')
+        lock.truncate(0)
+        lock.write(f'pid {os.getpid()} on {socket.gethostname()}')
+        lock.flush()
+        yield
 
 
 def setup_launcher(cfg, launcher, local_rank):
@@ -201,6 +269,13 @@ def build_runner(cfg):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     import_scope(cfg.get('default_scope'), 'default_scope')
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    try:
+        if 'runner_type' in cfg:
+            return RUNNERS.build(cfg)
+        return Runner.from_cfg(cfg)
+    except KeyError as error:
+        message = str(error.args[0]) if error.args else ''
+        if 'registry' not in message:
+            raise
+        # a type missing from a registry: the registry says which
+        raise ToolError(message) from error

@@ -348,3 +348,336 @@ def test_mmkd_batch_size_and_roi_layer(tool, workspace, teachers,
     assert_one_line_error(err, 'model.weighting MMKD: the student RoI '
                           'extractor: RoIPool has no twice-differentiable '
                           'form here')
+
+
+# Hostile and careless input: no code from a checkpoint runs, whatever the
+# environment says; nothing the user did not name as an output is lost.
+UNSAFE_ENV = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
+
+
+@pytest.fixture(params=['default env', f'{UNSAFE_ENV}=1'])
+def any_env(request, monkeypatch, tmp_path):
+    """Both environments; torch.hub downloads into ``tmp_path``."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    if request.param != 'default env':
+        monkeypatch.setenv(UNSAFE_ENV, '1')
+    return request.param
+
+
+@pytest.fixture
+def evil(tmp_path):
+    """A checkpoint that touches ``.marker`` when unpickled unsafely, and
+    the marker (which must stay absent)."""
+    marker = tmp_path / 'code_ran.marker'
+    path = tmp_path / 'served' / 'evil.pth'
+    path.parent.mkdir()
+    torch.save({'state_dict': {'x': ShellPickle(f'touch {marker}')}}, path)
+    return path, marker
+
+
+@pytest.fixture
+def served(evil):
+    """``evil.pth`` served over http from 127.0.0.1: its URL."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(
+        Quiet, directory=str(evil[0].parent)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{server.server_address[1]}/evil.pth'
+    server.shutdown()
+
+
+@pytest.mark.parametrize('case', ['teacher', 'resume', 'student_init'])
+def test_checkpoint_url_runs_no_code(tool, workspace, teachers, monkeypatch,
+                                     any_env, evil, served, case):
+    monkeypatch.chdir(workspace)
+    options = {
+        'teacher': [f'model.teachers.0.checkpoint={served}'],
+        'resume': ['resume=True', f'load_from={served}'],
+        'student_init': ['model.student.init_cfg.type=Pretrained',
+                         f'model.student.init_cfg.checkpoint={served}'],
+    }[case]
+    code, err = train_distiller(tool, workspace, teachers['cls'], *options)
+    assert code == 2
+    assert_one_line_error(err, served, 'cannot be loaded',
+                          f'{os.name}.system, which the safe loader refuses')
+    assert not evil[1].exists()
+
+
+@pytest.mark.parametrize('case', ['teacher', 'resume_auto', 'resume_cfg',
+                                  'student_init', 'test'])
+def test_local_checkpoint_runs_no_code(tool, workspace, teachers,
+                                       monkeypatch, any_env, evil, case):
+    monkeypatch.chdir(workspace)
+    path, work = evil[0], workspace / 'work'
+    work.mkdir()
+    (work / 'last_checkpoint').write_text(str(path))
+    options = [f"model.teachers.0.checkpoint={teachers['cls']}",
+               f"model.teachers.1.checkpoint={teachers['cls']}"]
+    if case == 'test':
+        code, err = tool('test', CLS_DISTILL, path, '--cfg-options',
+                         *options)
+    elif case == 'resume_auto':
+        code, err = tool('train', CLS_DISTILL, '--work-dir', work,
+                         '--resume', '--cfg-options', *options)
+    else:
+        options += {
+            'teacher': [f'model.teachers.0.checkpoint={path}'],
+            'resume_cfg': ['resume=True', f'load_from={path}'],
+            'student_init': ['model.student.init_cfg.type=Pretrained',
+                             f'model.student.init_cfg.checkpoint={path}'],
+        }[case]
+        code, err = tool('train', CLS_DISTILL, '--work-dir', work,
+                         '--cfg-options', *options)
+    assert code == 2
+    assert_one_line_error(err, 'evil.pth', 'cannot be loaded',
+                          f'{os.name}.system, which the safe loader refuses')
+    assert not evil[1].exists()
+
+
+@pytest.fixture
+def distiller_checkpoint(tmp_path, teachers):
+    """A checkpoint of the AVER classification distiller (its initial
+    weights, as a runner saves them), and its bytes."""
+    from tests.test_distill.helpers import build_model, with_teacher_checkpoints
+    model = build_model(with_teacher_checkpoints(
+        CLS_DISTILL, [teachers['cls'], teachers['cls']]))
+    path = tmp_path / 'distilled.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {'iter': 1}}, path)
+    return path
+
+
+def test_export_never_overwrites_its_source(tool, distiller_checkpoint):
+    before = distiller_checkpoint.read_bytes()
+    for extra in [], ['--force']:
+        code, err = tool('model_converters/export_student',
+                         distiller_checkpoint, distiller_checkpoint, *extra)
+        assert code == 2
+        assert_one_line_error(err, 'is the source checkpoint')
+        assert distiller_checkpoint.read_bytes() == before
+
+
+def test_export_replaces_a_file_only_when_forced(tool, tmp_path,
+                                                 distiller_checkpoint):
+    out = tmp_path / 'config.py'
+    out.write_text('keep me')
+    code, err = tool('model_converters/export_student', distiller_checkpoint,
+                     out)
+    assert code == 2
+    assert_one_line_error(err, 'config.py', 'exists; --force replaces it')
+    assert out.read_text() == 'keep me'
+    export = load_tool_module('tools/model_converters/export_student.py')
+    export.export_student(str(distiller_checkpoint), str(out), force=True)
+    assert set(torch.load(out)) == {'state_dict', 'meta'}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith('.')] \
+        == [], 'no temporary file is left'
+
+
+@pytest.mark.parametrize('out,expected', [
+    ('.', 'is a directory'),
+    ('missing/out.pth', 'its directory does not exist')])
+def test_export_to_a_bad_output(tool, tmp_path, distiller_checkpoint, out,
+                                expected):
+    code, err = tool('model_converters/export_student', distiller_checkpoint,
+                     tmp_path / out)
+    assert code == 2
+    assert_one_line_error(err, expected)
+
+
+@pytest.mark.parametrize('content,expected', [
+    ([1, 2], 'it holds a list, not a state dict'),
+    (torch.ones(2), 'it holds a Tensor, not a state dict')])
+def test_export_of_something_else(tool, tmp_path, content, expected):
+    path = tmp_path / 'other.pth'
+    torch.save(content, path)
+    code, err = tool('model_converters/export_student', path,
+                     tmp_path / 'out.pth')
+    assert code == 2
+    assert_one_line_error(err, 'other.pth', expected)
+
+
+def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path):
+    from mtkd_mm.engine.atomic_files import AtomicLocalBackend
+    path = tmp_path / 'iter_2.pth'
+    path.write_bytes(b'complete checkpoint')
+
+    class Interrupted:
+        """Stands for a kill in the middle of the write."""
+
+    with pytest.raises(TypeError):
+        AtomicLocalBackend().put(Interrupted(), path)
+    assert path.read_bytes() == b'complete checkpoint'
+    assert [p.name for p in tmp_path.iterdir()] == ['iter_2.pth']
+    AtomicLocalBackend().put(b'new', path)
+    assert path.read_bytes() == b'new'
+
+
+def test_train_writes_checkpoints_atomically():
+    from mtkd_mm.engine.atomic_files import AtomicLocalBackend
+    from mmengine.fileio import get_file_backend
+    train = load_tool_module('tools/train.py')
+    from mmengine.config import Config
+    cfg = Config(dict(default_hooks=dict(checkpoint=dict(interval=1))))
+    train.use_atomic_checkpoint_writes(cfg)
+    backend_args = cfg.default_hooks.checkpoint.backend_args
+    assert isinstance(get_file_backend('x.pth', backend_args=backend_args),
+                      AtomicLocalBackend)
+
+
+@pytest.mark.parametrize('case', ['distiller_for_student', 'not_weights',
+                                  'classifier_for_detector'])
+def test_test_refuses_a_checkpoint_of_another_model(
+        tool, tmp_path, teachers, distiller_checkpoint, case):
+    config, path, expected = {
+        'distiller_for_student': (CLS_CONFIG, distiller_checkpoint,
+                                  'does not fit its config (ImageClassifier'),
+        'not_weights': (CLS_CONFIG, tmp_path / 'a.pth',
+                        "'a' is a int"),
+        'classifier_for_detector': (DET_STUDENT, teachers['cls'],
+                                    'does not fit its config (FasterRCNN'),
+    }[case]
+    if case == 'not_weights':
+        torch.save({'a': 1}, path)
+    code, err = tool('test', config, path, '--work-dir', tmp_path / 'work')
+    assert code == 2
+    assert_one_line_error(err, 'checkpoint', path.name, expected)
+
+
+def test_resume_refuses_a_checkpoint_of_another_model(tool, tmp_path,
+                                                      teachers):
+    code, err = tool('train', DET_STUDENT, '--work-dir', tmp_path / 'work',
+                     '--resume', teachers['cls'])
+    assert code == 2
+    assert_one_line_error(err, '--resume', 'cls.pth',
+                          'does not fit its config (FasterRCNN')
+
+
+def test_legacy_checkpoint_is_accepted(tool, tmp_path, distiller_checkpoint):
+    legacy = tmp_path / 'legacy.pth'
+    torch.save(torch.load(distiller_checkpoint), legacy,
+               _use_new_zipfile_serialization=False)
+    export = load_tool_module('tools/model_converters/export_student.py')
+    assert export.export_student(str(legacy), str(tmp_path / 'out.pth')) > 0
+    from mtkd_mm.engine.launch import check_checkpoint
+    assert 'state_dict' in check_checkpoint(str(legacy), 'checkpoint')
+
+
+def test_nan_teacher_under_aekd_is_named(tool, workspace, teachers,
+                                         monkeypatch, tmp_path):
+    """The finite check runs before the weighting: AEKD's least squares
+    never sees a NaN."""
+    monkeypatch.chdir(workspace)
+    checkpoint = torch.load(teachers['cls'])
+    for weights in checkpoint['state_dict'].values():
+        if weights.is_floating_point():
+            weights.fill_(float('nan'))
+    nan_teacher = tmp_path / 'nan_teacher.pth'
+    torch.save(checkpoint, nan_teacher)
+    code, err = train_distiller(
+        tool, workspace, teachers['cls'], 'model.weighting.type=AEKD',
+        f'model.teachers.1.checkpoint={nan_teacher}',
+        'train_cfg.max_iters=1', 'train_dataloader.num_workers=0')
+    assert code == 2
+    assert_one_line_error(err, 'non-finite distillation loss',
+                          "teacher 'resnet_b'")
+
+
+@pytest.mark.parametrize('key', ['logit_loss_weight', 'feature_loss_weight'])
+@pytest.mark.parametrize('value', ['abc', '-1', 'nan', 'True'])
+def test_loss_weights_are_finite_non_negative_numbers(tool, tmp_path,
+                                                      teachers, key, value):
+    code, err = train_distiller(tool, tmp_path, teachers['cls'],
+                                f'model.{key}={value}')
+    assert code == 2
+    assert_one_line_error(err, f'model.{key} must be a finite number >= 0')
+
+
+@pytest.mark.parametrize('record,expected', [
+    ('', 'is empty'), ('{work}/iter_8.pth', 'which does not exist')])
+def test_resume_from_a_bad_last_checkpoint(tool, tmp_path, record, expected):
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'last_checkpoint').write_text(record.format(work=work))
+    code, err = tool('train', CLS_CONFIG, '--work-dir', work, '--resume')
+    assert code == 2
+    assert_one_line_error(err, '--resume', 'last_checkpoint', expected)
+
+
+def test_a_second_run_on_a_work_dir_is_refused(tool, tmp_path):
+    from mtkd_mm.engine.launch import work_dir_lock
+    work = tmp_path / 'work'
+    with work_dir_lock(str(work)):
+        code, err = tool('train', CLS_CONFIG, '--work-dir', work)
+    assert code == 2
+    assert_one_line_error(err, str(work), 'is in use by another run',
+                          f'pid {os.getpid()}')
+    assert not list(work.glob('2*')), 'the second run wrote nothing'
+    with work_dir_lock(str(work)):
+        pass  # released: a lock file left behind does not block
+
+
+@pytest.mark.parametrize('option,expected', [
+    ('model.teachers.0.name=a.b', ("model.teachers[0].name", "'a.b'")),
+    ('model.teachers.0.name=5', ("model.teachers[0].name", 'got 5')),
+    ('model.teachers.0.checkpoint=5',
+     ("model.teachers[0].checkpoint", 'must be a path or URL, got 5')),
+    ('model.student.type=NoSuchClassifier',
+     ('student: model.student', 'NoSuchClassifier', 'registry')),
+    ('model.teachers.0.config={tmp_path}/unknown.py',
+     ("teacher 'resnet_a': model.teachers[0].config", 'NoSuchClassifier')),
+])
+def test_bad_model_specs(tool, tmp_path, teachers, option, expected):
+    (tmp_path / 'unknown.py').write_text(
+        "default_scope = 'mmpretrain'\nmodel = dict(type='NoSuchClassifier')")
+    option = option.format(tmp_path=tmp_path)
+    code, err = train_distiller(tool, tmp_path, teachers['cls'], option)
+    assert code == 2
+    assert_one_line_error(err, *expected)
+
+
+@pytest.mark.parametrize('content,expected', [
+    ({'state_dict': [1, 2]}, "its 'state_dict' is a list"),
+    ('ints', 'weights are not tensors')])
+def test_teacher_checkpoint_that_holds_no_weights(tool, tmp_path, teachers,
+                                                  content, expected):
+    if content == 'ints':
+        state = torch.load(teachers['cls'])['state_dict']
+        content = {'state_dict': {k: 1 for k in state}}
+    path = tmp_path / 'odd.pth'
+    torch.save(content, path)
+    code, err = train_distiller(tool, tmp_path, path)
+    assert code == 2
+    assert_one_line_error(err, "teacher 'resnet_a'", 'odd.pth', expected)
+
+
+def test_work_dir_that_is_a_file(tool, tmp_path):
+    work = tmp_path / 'work'
+    work.write_text('')
+    code, err = tool('train', CLS_CONFIG, '--work-dir', work)
+    assert code == 2
+    assert_one_line_error(err, str(work), 'is a file, not a directory')
+
+
+def test_test_out_that_is_a_directory(tool, tmp_path, teachers):
+    out = tmp_path / 'preds.pkl'
+    out.mkdir()
+    code, err = tool('test', CLS_CONFIG, teachers['cls'], '--out', out)
+    assert code == 2
+    assert_one_line_error(err, '--out', 'is a directory')
+
+
+@pytest.mark.parametrize('procs', ['abc', '0'])
+def test_dist_train_with_a_bad_process_count(tmp_path, procs):
+    proc = run(['bash', REPO / 'tools' / 'dist_train.sh', CLS_CONFIG, procs],
+               cwd=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert_one_line_error(proc.stdout, 'NUM_PROCS must be a positive '
+                          f"integer, got '{procs}'")
