@@ -1,5 +1,6 @@
-# LookAheadTrust: OURS, not a published method (issue 13;
-# mtkd_mm/weightings/look_ahead_trust.py, configs/look_ahead_trust/README.md).
+# LookAheadTrust: OURS, not a published method
+# (docs/methods.md#lookaheadtrust-ours; mtkd_mm/weightings/look_ahead_trust.py,
+# configs/look_ahead_trust/README.md).
 # A small policy scores each teacher from its normalised per-sample state and
 # learns, every 10 iterations, to maximise the look-ahead credit: how much a
 # step on that teacher's distillation loss lowers the sample's own CE.
