@@ -1,4 +1,4 @@
-"""MTKD-RL maths against independent formulas (ALGORITHMS.md §1)."""
+"""MTKD-RL maths against independent formulas (docs/methods.md#mtkd-rl)."""
 import pytest
 import torch
 from mmengine.logging import MessageHub

@@ -11,7 +11,8 @@
 # Ours: "sample" = image; the teachers' RoI heads classify the student's
 # sampled RoIs; KL/CE are means over an image's RoIs, the state's logits the
 # mean RoI class probabilities, embeddings the pooled FPN levels, the
-# feature loss the mean over FPN levels (see ALGORITHMS.md §5).
+# feature loss the mean over FPN levels (see
+# docs/methods.md#detection-and-segmentation-ours).
 _base_ = '../_base_/distill/coco_faster-rcnn_r18.py'
 
 model = dict(

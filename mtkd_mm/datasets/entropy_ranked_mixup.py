@@ -1,5 +1,5 @@
 """The training set of RLKD's exploration epochs: chosen images blended
-with a partner image, the rest unchanged (ALGORITHMS.md §4)."""
+with a partner image, the rest unchanged (docs/methods.md#rlkd--itkd)."""
 import mmcv
 import numpy as np
 import torch

@@ -1,5 +1,6 @@
 """RLKD's delayed batch reward: the change of the student's batch accuracy,
-scaled by a stage schedule (ALGORITHMS.md §4, ITKD ``trainer.py:354-470``).
+scaled by a stage schedule (docs/methods.md#rlkd--itkd; ITKD
+``trainer.py:354-470``).
 """
 import math
 

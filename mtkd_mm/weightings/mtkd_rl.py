@@ -61,7 +61,7 @@ def surrogate_loss(actions, reward):
 @WEIGHTINGS.register_module()
 class MTKDRL(Learner, TeacherWeighting):
     """The MTKD-RL agent and its fusion with confidence- and
-    divergence-aware weights (ALGORITHMS.md §1).
+    divergence-aware weights (docs/methods.md#mtkd-rl).
 
     In the student's step (no gradients) the agent reads each sample's
     state, outputs per-sample teacher weights, and the batch's experience

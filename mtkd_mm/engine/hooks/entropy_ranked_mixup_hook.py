@@ -1,5 +1,6 @@
 """RLKD's exploration: every few epochs, the training images the student
-is surest of are blended with ones it is unsure of (ALGORITHMS.md §4)."""
+is surest of are blended with ones it is unsure of
+(docs/methods.md#rlkd--itkd)."""
 import torch
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
