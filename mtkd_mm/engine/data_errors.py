@@ -190,7 +190,8 @@ def annotation_file_problem(dataset):
         missing = [key for key in keys if key not in annotations]
         return f'has no {missing}' if missing else None
     if getattr(dataset, 'with_label', False):  # mmpretrain's CustomDataset
-        for number, line in enumerate(content.decode(errors='replace').splitlines(), 1):
+        lines = content.decode(errors='replace').splitlines()
+        for number, line in enumerate(lines, 1):
             parts = line.strip().rsplit(' ', 1)
             if len(parts) != 2 or not re.fullmatch(r'[+-]?\d+', parts[1]):
                 return (f"line {number} {line!r} is not '<image> <integer "
@@ -201,16 +202,16 @@ def annotation_file_problem(dataset):
 def image_problem(error, dataset, idx, where):
     """A damaged image of sample ``idx`` (with dataloader workers, idx None:
     of any sample, if ``error`` is an image decoder's)."""
-    named = re.search(r'failed to load image: (.+)$', str(error), re.M)
-    if named:  # mmcv names an image it could not decode
-        return (f"{where}: image '{named.group(1).strip()}' cannot be "
-                'decoded')
+    # mmcv names an image it could not decode (a worker's message quotes
+    # the source line first)
+    named = re.findall(r'failed to load image: (.+)', str(error))
+    if named:
+        return f"{where}: image '{named[-1].strip()}' cannot be decoded"
     if idx is None and not any(text in str(error) for text in IMAGE_ERRORS):
         return None
-    for dataset in leaves(dataset):
-        indices = range(len(dataset)) if idx is None else [idx]
-        for i in indices:
-            info = dataset.get_data_info(i)
+    for leaf in leaves(dataset):
+        for i in range(len(leaf)) if idx is None else [idx]:
+            info = leaf.get_data_info(i)
             for key, what in IMAGE_KEYS.items():
                 problem = image_file_problem(info.get(key))
                 if problem:
