@@ -1,5 +1,5 @@
 """RLKD / ITKD: a PPO agent that sets each point's distillation temperature
-(Zhang et al., arXiv 2407.00115; ALGORITHMS.md §4)."""
+(Zhang et al., arXiv 2407.00115; docs/methods.md#rlkd--itkd)."""
 from contextlib import contextmanager
 
 import torch
@@ -72,48 +72,29 @@ def rlkd_state(student_logits, teacher_logits, distribution,
 class RLKDTemperature(Learner, DistillationTemperature):
     """Each point's T from a PPO agent: ``T = t_max · sigmoid(μ(s) + ε·σ)``.
 
-    In the student's step (no gradients) the agent reads each point's state
-    (:func:`rlkd_state`) and samples its T; after the warm-up, in the
-    collecting epochs (or iterations), the batch's transitions and its
-    delayed reward, ``stage_scale · (acc_k − acc_{k−1})`` on the last one,
-    are stored. ``LearnerUpdateHook`` then runs :meth:`learn`: one PPO
-    update per stored batch (critic, then actor), as the reference does
-    after every batch of its RL epochs.
-
-    The reference is single-teacher CIFAR code. Ours: p_t is the mean of
-    several teachers' probabilities; a point is also a RoI, a positive
-    prior (sigmoid distribution) or a pixel; a dense batch stores
-    ``max_transitions`` random points of its batch (the reference's path
-    is its 64 samples); the reward's accuracy is RoI, prior or pixel
-    accuracy. Not reproduced: the released code's critical-state mask
-    (its only trained term shrinks the states PPO sees, see
-    ALGORITHMS.md §4). Its entropy-ranked mixup exploration is
-    :class:`~mtkd_mm.engine.hooks.EntropyRankedMixupHook`.
+    In the student's step the agent samples each point's T from its state
+    (:func:`rlkd_state`); in the collecting units after the warm-up it
+    stores the batch's path, with the delayed reward on its last
+    transition, and ``LearnerUpdateHook`` runs :meth:`learn`: one PPO
+    update per stored batch. The paper, the released code, where they
+    differ and what is ours: docs/methods.md#rlkd--itkd. The exploration
+    is :class:`~mtkd_mm.engine.hooks.EntropyRankedMixupHook`.
 
     Args:
-        margin (str): the state's margin, ``'paper'`` (default) or
-            ``'reference'`` (:func:`rlkd_state`).
-        log_prob_at (str): ``'sample'``: the Gaussian density of the
-            pre-sigmoid sample (the paper, default); ``'temperature'``: of
-            T itself (the released code), in acting and in PPO.
-        calibration (str): ``'gae'`` (default, the paper's intent): a
-            regressor g of [state, T] fitted to the returns
-            (``calibration_steps`` Adam steps) redistributes the batch
-            reward R over the N instances, ``[g_0, g_1 − g_0, …] +
-            (R − Σ) / N``, and GAE runs on those rewards (the released
-            code computes ``[ret_0, g_1 − g_0, …] + (ret_i − Σ) / N`` from
-            the rewards-to-go ret, ITKD ``utils/trainer.py:909-962``);
-            ``'reference'``: PPO on the delayed reward alone (in the
-            released code the calibrated rewards never reach PPO).
-        per (str): ``'point'`` or ``'image'``: one T per image from its
-            points' mean state (ours, for dense tasks).
-        t_max (float): the largest T (10).
+        margin (str): the state's margin, ``'paper'`` (top-1 − top-2,
+            default) or ``'reference'`` (the released code's).
+        log_prob_at (str): the density of the Gaussian ``'sample'``
+            (default) or of the ``'temperature'`` (the released code).
+        calibration (str): ``'gae'`` (calibrated instance rewards feed
+            GAE, default) or ``'reference'`` (PPO on the delayed reward).
+        per (str): ``'point'`` or ``'image'`` (one T per image, ours).
+        t_max (float): the largest T.
         by_epoch (bool): whether ``warmup``, ``rl_every`` and the reward
             stages count epochs (the reference) or iterations.
-        warmup (int): units (1-based) before the agent acts; T is
-            ``warmup_temperature`` until then (the reference: 20, T = 4).
+        warmup (int): units (1-based) before the agent acts.
+        warmup_temperature (float): T during the warm-up.
         rl_every (int): the agent learns in the units that are multiples
-            of it (the reference: every 20th epoch, after every batch).
+            of it.
         reward_stages (list[dict]): ``end``, ``period``, ``scale`` of
             :func:`stage_scale`, in the same units.
         accuracy (str): ``'macro'`` (the reference) or ``'micro'``.
@@ -123,11 +104,10 @@ class RLKDTemperature(Learner, DistillationTemperature):
         actor_epochs, critic_epochs (int): steps per update of each.
         max_grad_norm (float): gradient-norm clip of the actor and the
             critic, each on its own.
-        calibration_steps (int): regressor steps per update (9).
+        calibration_steps (int): regressor steps per update.
         optim_wrapper (dict): one optimiser over the actor, critic and
-            regressor; the default is Adam 1e-3 with the actor at 1e-4
-            (``lr_mult``), as the reference's three Adams.
-        update_interval (int): batches between updates (1: every batch).
+            regressor (the actor's lr a tenth, ``lr_mult``).
+        update_interval (int): batches between updates.
         buffer_size (int): most batches stored between updates.
     """
 
