@@ -45,50 +45,19 @@ class LatestBatch(ExperienceBuffer):
 
 @WEIGHTINGS.register_module()
 class MMKD(Learner, TeacherWeighting):
-    """Meta-learned per-sample teacher weights (ALGORITHMS.md §3).
+    """Meta-learned per-sample teacher weights (docs/methods.md#mmkd).
 
-    Logit weights: ``WeightNetwork`` on concat[z_t,1 … z_t,K, z_s] (B,
-    C·(K+1)) (for detection and segmentation, ours: each image's mean class
-    probabilities, ``teacher_summary`` / ``student_summary``). Feature
-    weights: ``WeightNetwork`` on row i of the Gram matrices
-    concat[G_1 … G_K, G_s] (B, B·(K+1)) of the last feature level, which
-    fixes the batch size: a batch of another size gets uniform feature
-    weights and its meta step trains the logit network only (the reference
-    skips such batches).
-
-    Every ``update_interval`` student steps (the reference's ``meta_freq``:
-    5; in epoch-based loops after the epoch's batches 0, 5, 10, … and its
-    last, as the reference) ``LearnerUpdateHook`` takes a meta step on a
-    quiz batch: the current batch (``quiz='latest'``, the reference's
-    default) or one drawn from a :class:`~mtkd_mm.learning.HardBuffer`
-    (``quiz='hard'``, the reference's ``--hard_buffer``): the first images,
-    then each batch's hard ones, misclassified samples in classification
-    (the reference's rule), the ``hard_fraction`` of images with the
-    highest per-image student CE over their points for detection and
-    segmentation (ours). On a
-    functional copy of the student and connectors, two virtual steps of the
-    student's optimiser (its lr, momentum, weight decay and state) on
-    α·L_logit + β·L_feat weighted by the networks, a third on the
-    student's own loss, then the student's own loss at those parameters
-    (the meta-loss: the reference's CE; ours, the whole loss of the
-    student's model: the RPN's and the RoI head's classification and box
-    terms of a two-stage detector, the dense head's of a one-stage one,
-    the decode and auxiliary heads' CE of a segmenter), back-propagated
-    through the three steps into both networks (Adam). The real student's
-    parameters and optimiser state are untouched (the reference's
-    roll-back), and so are its buffers (ours: the reference re-runs its
-    first virtual step's objective after its last ``set_state``,
-    ``helper/meta_optimizer.py:67-70, 95``, which updates the BatchNorm
-    statistics once more). The teachers run once per meta step: the
-    virtual steps share their records.
-
-    The look-ahead runs the distiller's own loss, which must be a
-    twice-differentiable function of the student's parameters alone: the
-    view's ``look_ahead`` makes every loss of a meta step reuse one random
-    draw (a two-stage detector's anchors and RoIs: the real step's when the
-    quiz is the current batch, else the look-ahead's first) and
-    replaces mmcv ops that have no second derivative (RoIAlign, the CUDA
-    focal loss) by torch ones.
+    Two :class:`WeightNetwork` give the weights: the logit network reads
+    concat[z_t,1 … z_t,K, z_s] (B, C·(K+1)) (detection and segmentation:
+    each image's mean class probabilities), the feature network row i of
+    the Gram matrices concat[G_1 … G_K, G_s] (B, B·(K+1)) of the last
+    feature level (a batch of another size gets uniform feature weights).
+    On the reference's schedule ``LearnerUpdateHook`` takes a meta step
+    (:meth:`meta_loss`): the student's own loss on a quiz batch after a
+    differentiable look-ahead of the student trains both networks. The
+    real student's parameters, optimiser state and BatchNorm statistics
+    are left as they were (the last is ours: the reference's roll-back
+    updates them once more).
 
     Args:
         batch_size (int): the per-rank training batch size (the feature
@@ -98,7 +67,9 @@ class MMKD(Learner, TeacherWeighting):
         update_interval (int): student steps between meta steps.
         virtual_steps (int): virtual distillation steps before the one on
             the student's own loss (the reference: 2).
-        quiz (str): ``'latest'`` or ``'hard'`` (see above).
+        quiz (str): ``'latest'`` (the current batch, the reference's
+            default) or ``'hard'`` (drawn from a
+            :class:`~mtkd_mm.learning.HardBuffer`, its ``--hard_buffer``).
         hard_buffer_size (int, optional): images in the hard buffer; None:
             4 × ``batch_size`` (the reference's 256 for its batch of 64).
         hard_fraction (float): for detection and segmentation, the share of
