@@ -104,44 +104,31 @@ def standardised_credit(credit):
 
 @WEIGHTINGS.register_module()
 class LookAheadTrust(Learner, TeacherWeighting):
-    """Per-sample teacher weights from a learnt policy (ours).
+    """Per-sample teacher weights from a learnt policy (ours, not a
+    published method; docs/methods.md#lookaheadtrust-ours).
 
-    The reward of following teacher k on sample i is its look-ahead credit
-    (``TeacherState.lookahead_credit``): the first-order decrease of the
-    sample's own CE after one step on its distillation loss to teacher k.
-    It is known for every teacher, not only the one followed, so the
-    policy learns from full information: it maximises the expected credit
-    ``Σ_k π_ik ĉ_ik`` plus ``entropy_weight ·`` H(π_i) (its optimum:
-    π_i = softmax(ĉ_i / entropy_weight)). By default the policy sees only
-    each teacher's state (CE against the labels, KL to the student,
-    entropy, the student's CE, and how the first three compare with the
-    other teachers'), normalised, so what it learns carries over to images
-    it has not scored; ``policy_input='embeddings'`` makes it judge each
-    teacher from its embedding instead. Feature weights follow the logit
-    weights. In training, with the look-ahead reward, it reports two
-    ``extras`` (B, K): ``best_credit``, one-hot on the teacher of highest
-    credit, and ``best_credit_right``, that times the teacher's accuracy
-    on the sample (``TeacherState.teacher_accuracy``).
+    The policy π, a softmax over the teachers of one score per teacher,
+    learns from the look-ahead credit (``TeacherState.lookahead_credit``):
+    how much a step on sample i's distillation loss to teacher k would
+    lower its own CE, known for every teacher. By default it scores each
+    teacher from that teacher's normalised state and maximises the
+    expected credit plus ``entropy_weight`` · H(π). Feature weights follow
+    the logit weights. In training, with the look-ahead reward, it reports
+    the ``extras`` ``best_credit`` and ``best_credit_right`` (B, K).
 
-    Args (``reward``, ``policy`` and ``normalise_state`` are issue 13's
-    ablations):
+    Args (``reward``, ``policy`` and ``normalise_state`` are the ablations
+    of the trust weighting):
         reward (str): ``'lookahead'`` (ours) or ``'reference'`` (MTKD-RL's
-            per-sample −(CE_s + Σ_k w_k·KL_k + β·Σ_k w_k·F_k), with the
-            weights that were applied).
-        policy (str): ``'expected'`` (ours; needs the look-ahead reward),
-            ``'reinforce'`` (sample the weights from a Dirichlet around
-            π, −R̂·log π(sample) with R̂ the batch-standardised reward), or
-            ``'surrogate'`` (MTKD-RL's released update,
-            mean R̃·(−log π) with R̃ = clamp(standardised R, 0, 1); the
-            look-ahead reward of a sample is then Σ_k π_ik c_ik).
+            per-sample reward, with the weights that were applied).
+        policy (str): ``'expected'`` (needs the look-ahead reward),
+            ``'reinforce'`` (Dirichlet samples around π) or
+            ``'surrogate'`` (MTKD-RL's released update).
         normalise_state (bool): ``log1p`` and batch standardisation of the
             policy's state (False: the raw quantities).
-        policy_input (str): what the policy scores the teachers from:
-            ``'state'`` (each teacher's answer on this image, above),
-            ``'embeddings'`` (each teacher's embedding, its direction and
-            its scale, through a :class:`CompetenceHeads`: on which images
-            it is competent, whatever it answers) or ``'both'`` (the sum of
-            the two scores).
+        policy_input (str): what the teachers are scored from: ``'state'``
+            (each teacher's answer on the image), ``'embeddings'`` (each
+            teacher's embedding, :class:`CompetenceHeads`) or ``'both'``
+            (the sum of the two scores).
         entropy_weight (float): of the policy's entropy (``'expected'``).
         concentration (float): Dirichlet concentration scale
             (``'reinforce'``).
