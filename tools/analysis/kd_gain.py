@@ -35,7 +35,7 @@ instance) for 400 iterations: on the colour-coded data a pixel's colour
 gives its class and the student alone reached its teachers (its config's
 header has the figures). Nothing else was tuned.
 
-The default run is issue 8's list: the plain student and AVER, EBKD,
+The default run is the original list: the plain student and AVER, EBKD,
 CA-MKD, AEKD, MTKD-RL (surrogate, dynamic, REINFORCE). MMKD, RLKD,
 LookAheadTrust (ours) and the ablations run when named with ``--methods``
 (their rows join the table).
@@ -152,7 +152,7 @@ METHODS = {
     'LookAheadTrust embeddings': (f"{TRUST}, policy_input='embeddings'",
                                   LEARNER_HOOK),
 }
-# run only when named: the later issues' methods and the ablations (one T
+# run only when named: the methods added later and the ablations (one T
 # per image differs from RLKD (AVER) only where an image has several
 # points; t_max 2 centres the agent's T on the T = 1 of detection and
 # segmentation, where its default 10 keeps the median T in [2.7, 7.3]);
