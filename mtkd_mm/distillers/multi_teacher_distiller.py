@@ -113,6 +113,10 @@ class MultiTeacherDistiller(BaseModel):
         feature_levels (list[int], optional): which of its outputs.
         probe_size (int): side of the dummy images that measure channels at
             build time.
+        teacher_precision (str): ``'fp32'`` (the references'), ``'bf16'``
+            or ``'fp16'``: the teachers' forwards run under autocast of
+            that type, independent of the student's ``--amp``; their
+            outputs reach the losses and weightings in fp32.
         data_preprocessor (dict, optional): given by the runner from a
             top-level ``data_preprocessor`` (mmpretrain configs); it goes to
             the student.
@@ -131,6 +135,7 @@ class MultiTeacherDistiller(BaseModel):
                  feature_place=None,
                  feature_levels=None,
                  probe_size=64,
+                 teacher_precision='fp32',
                  data_preprocessor=None,
                  init_cfg=None):
         temperature = build_temperature(temperature)
@@ -146,7 +151,7 @@ class MultiTeacherDistiller(BaseModel):
             feature_levels=feature_levels)
         self.view.check(student, 'student')
         self.teachers = TeacherPool(teachers, student.data_preprocessor,
-                                    self.view)
+                                    self.view, teacher_precision)
         self.temperature = temperature
         self.logit_loss = build_own(MODELS, logit_loss, 'model.logit_loss')
         self.logit_loss_weight = loss_weight(logit_loss_weight,
@@ -342,12 +347,10 @@ class MultiTeacherDistiller(BaseModel):
         if kept and kept['inputs'] is inputs and _same_points(
                 kept['points'], kept['context'], points, student.context):
             return kept['records']
-        with torch.no_grad():
-            records = [
-                self.view.teacher_record(
-                    teacher, self.teachers.inputs_for(name, inputs), points,
-                    student) for name, teacher in self.teachers.items()
-            ]
+        records = [
+            self.teachers.record(name, self.view, inputs, points, student)
+            for name in self.teacher_names
+        ]
         if kept is not None:
             kept.update(inputs=inputs, points=points, context=student.context,
                         records=records)

@@ -16,6 +16,8 @@ from mtkd_mm.packages import import_scope
 from mtkd_mm.registry import MODELS
 
 from .normalisation import normalisation_of, renormalise
+from .teacher_precision import (autocast_inputs, precision_dtype,
+                                prepare_teacher, to_fp32)
 
 
 def read_model_config(config, who, key):
@@ -104,6 +106,9 @@ class TeacherPool(nn.Module):
             to re-normalise its batch for each teacher.
         view (TaskView): the student's view, which says what a teacher may
             be.
+        precision (str): ``'fp32'``, or ``'bf16'`` / ``'fp16'``: the
+            teachers run under autocast of that type, in ``channels_last``,
+            and their records are cast back to fp32.
 
     A checkpoint of the distiller stores no teacher weights, only each
     teacher's :func:`fingerprint` (``teachers.fingerprints.<name>``): on
@@ -114,8 +119,10 @@ class TeacherPool(nn.Module):
 
     checkpoint_keys_optional = True
 
-    def __init__(self, teachers, student_preprocessor, view):
+    def __init__(self, teachers, student_preprocessor, view,
+                 precision='fp32'):
         super().__init__()
+        self.dtype = precision_dtype(precision)
         if not isinstance(teachers, (list, tuple)) or not teachers:
             raise BuildError('model.teachers: a list of at least one '
                              f'dict(name, config, checkpoint) is needed, got '
@@ -148,6 +155,7 @@ class TeacherPool(nn.Module):
                 print_log(f'{who} has no checkpoint ({key}.checkpoint): it '
                           'keeps random weights', 'current', 30)
             model.requires_grad_(False)
+            prepare_teacher(model, self.dtype)
             self.teachers[name] = model
         self.student_normalisation = normalisation_of(student_preprocessor)
         self.normalisations = {
@@ -175,6 +183,17 @@ class TeacherPool(nn.Module):
 
     def init_weights(self):
         """Teachers keep their loaded weights."""
+
+    def record(self, name, view, inputs, points, student_record):
+        """Teacher ``name``'s record (``view.teacher_record``) on the
+        student's (B, C, H, W) batch and points, without gradients, in the
+        pool's precision; every tensor of it in fp32."""
+        context, inputs = autocast_inputs(self.inputs_for(name, inputs),
+                                          self.dtype)
+        with torch.no_grad(), context:
+            record = view.teacher_record(self.teachers[name], inputs, points,
+                                         student_record)
+        return record if self.dtype is None else to_fp32(record)
 
     def inputs_for(self, name, inputs):
         """The student's (B, C, H, W) batch, normalised as teacher ``name``'s

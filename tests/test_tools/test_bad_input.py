@@ -177,6 +177,8 @@ def test_temperature_must_be_positive_and_finite(tool, tmp_path, teachers,
      ('model.weighting.type', "'FOO' is not a registered", 'AVER, CAMKD')),
     ('model.feature_loss.type=MSE',
      ('model.feature_loss.type', "'MSE'", 'FeatureMSE')),
+    ('model.teacher_precision=fp8',
+     ('model.teacher_precision must be one of', "'fp8'")),
 ])
 def test_bad_distiller_config(tool, tmp_path, teachers, option, expected):
     code, err = train_distiller(tool, tmp_path, teachers['cls'], option)
@@ -264,6 +266,7 @@ def test_missing_dataset_file_named_with_its_root(tool, tmp_path,
     code, err = tool('train', CLS_CONFIG, '--work-dir', tmp_path / 'work',
                      '--cfg-options',
                      f'train_dataloader.dataset.data_root={root}',
+                     f'val_dataloader.dataset.data_root={root}',
                      'train_dataloader.num_workers=0')
     assert code == 2
     assert_one_line_error(err, 'a data file is missing', str(root),

@@ -1,0 +1,103 @@
+"""Teacher forwards in a lower precision: under autocast of bf16 or fp16 on
+the device they run on, in ``channels_last``, with every output cast back
+to fp32 before any loss, state quantity or weighting sees it."""
+from contextlib import nullcontext
+
+import torch
+
+from mtkd_mm.errors import BuildError
+
+PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+def precision_dtype(precision):
+    """The autocast dtype of ``precision`` (None for fp32); one line
+    naming ``model.teacher_precision`` for an unknown precision or one that
+    this machine's device cannot run."""
+    if precision not in PRECISIONS:
+        raise BuildError(f'model.teacher_precision must be one of '
+                         f'{list(PRECISIONS)}, got {precision!r}')
+    dtype = PRECISIONS[precision]
+    if dtype is None:
+        return None
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    try:
+        with torch.no_grad(), torch.autocast(device, dtype=dtype):
+            probe = torch.nn.functional.conv2d(
+                torch.ones(1, 1, 2, 2, device=device),
+                torch.ones(1, 1, 1, 1, device=device))
+        assert probe.dtype == dtype
+    except Exception as error:
+        raise BuildError(
+            f"model.teacher_precision '{precision}': this machine's {device} "
+            f'cannot run it ({type(error).__name__}: {error})') from error
+    return dtype
+
+
+def _fp32_inputs(module, args, kwargs):
+    """Forward pre-hook: floating tensors in as contiguous fp32 (mmcv's
+    CPU kernels index their inputs as NCHW)."""
+    def fp32(tensor):
+        return tensor.float().contiguous() if tensor.is_floating_point() \
+            else tensor
+
+    return map_tensors(fp32, args), map_tensors(fp32, kwargs)
+
+
+def mmcv_op_owners(model):
+    """The modules that call mmcv's compiled ops (which have no bf16
+    kernels, e.g. mmdet's RoI extractors): each op's nearest ancestor that
+    is not a container."""
+    modules = dict(model.named_modules())
+    containers = (torch.nn.ModuleList, torch.nn.ModuleDict,
+                  torch.nn.Sequential)
+    owners = {}
+    for name, module in modules.items():
+        if not name or not type(module).__module__.startswith('mmcv.ops'):
+            continue
+        parent = name.rpartition('.')[0]
+        while parent and isinstance(modules[parent], containers):
+            parent = parent.rpartition('.')[0]
+        owners[parent] = modules[parent]
+    return list(owners.values())
+
+
+def prepare_teacher(model, dtype):
+    """For a low-precision ``dtype``: weights in ``channels_last`` (the
+    layout of oneDNN's and cuDNN's fast low-precision convolutions), and
+    the modules that call mmcv's ops fed in fp32. Nothing changes for fp32
+    (None)."""
+    if dtype is None:
+        return
+    model.to(memory_format=torch.channels_last)
+    for owner in mmcv_op_owners(model):
+        owner.register_forward_pre_hook(_fp32_inputs, with_kwargs=True)
+
+
+def autocast_inputs(inputs, dtype):
+    """The context to run teachers in, and their (B, C, H, W) inputs."""
+    if dtype is None:
+        return nullcontext(), inputs
+    return (torch.autocast(inputs.device.type, dtype=dtype),
+            inputs.contiguous(memory_format=torch.channels_last))
+
+
+def map_tensors(fn, value):
+    """``value`` with ``fn`` applied to every tensor in it (also inside
+    dicts, lists, tuples and dataclasses)."""
+    if torch.is_tensor(value):
+        return fn(value)
+    if isinstance(value, dict):
+        return type(value)((k, map_tensors(fn, v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(map_tensors(fn, v) for v in value)
+    if hasattr(value, '__dataclass_fields__'):
+        return type(value)(**{name: map_tensors(fn, getattr(value, name))
+                              for name in value.__dataclass_fields__})
+    return value
+
+
+def to_fp32(value):
+    """``value`` with every floating tensor in it cast to fp32."""
+    return map_tensors(
+        lambda t: t.float() if t.is_floating_point() else t, value)

@@ -1,0 +1,94 @@
+"""Teachers in bf16: autocast on their forward only, records back in fp32;
+the default fp32 path is the one without autocast, bit for bit."""
+import numpy as np
+import pytest
+import torch
+
+from mtkd_mm.distillers.teacher_precision import to_fp32
+from tests.conftest import REPO
+from tests.test_distill.helpers import build_model, load_cfg
+from tests.test_distill.test_paper_scale_configs import tiny_batch
+
+AVER = REPO / 'configs' / 'baselines' / 'aver'
+NO_CHECKPOINTS = {f'model.teachers.{i}.checkpoint': None for i in range(2)}
+
+
+def distiller(config, precision):
+    torch.manual_seed(0)
+    return build_model(load_cfg(AVER / config, **NO_CHECKPOINTS,
+                                **{'model.teacher_precision': precision}))
+
+
+def records_and_losses(model, batch_name, monkeypatch):
+    """The teachers' records and the (B, K) logit losses of one loss step,
+    as the logit loss received them."""
+    np.random.seed(0)  # the same random batch every call
+    torch.manual_seed(0)
+    if batch_name == 'coco':  # a random batch with boxes of 4 classes
+        from mmdet.testing import demo_mm_inputs
+        batch = demo_mm_inputs(2, (3, 128, 128), num_items=[3, 2],
+                               num_classes=4)
+    else:
+        batch = tiny_batch('in1k')
+        for sample, label in zip(batch['data_samples'], (1, 3)):
+            sample.set_gt_label(label)
+    seen, loss = [], model.logit_loss
+    monkeypatch.setattr(model, 'logit_loss', lambda s, t, *a: (
+        seen.append(t), loss(s, t, *a))[1])
+    model.train()
+    torch.manual_seed(1)
+    data = model.data_preprocessor(batch, True)
+    losses = model(**data, mode='loss')
+    return seen, losses
+
+
+@pytest.mark.parametrize('config,batch', [
+    ('resnet18_narrow_shapes.py', 'in1k'),
+    ('faster-rcnn_r18_fpn_narrow_shapes.py', 'coco')])
+def test_bf16_teachers_reach_the_loss_in_fp32(config, batch, monkeypatch):
+    exact = distiller(config, 'fp32')
+    low = distiller(config, 'bf16')
+    low.load_state_dict(exact.state_dict())
+    fp32_logits, _ = records_and_losses(exact, batch, monkeypatch)
+    bf16_logits, losses = records_and_losses(low, batch, monkeypatch)
+    for a, b in zip(fp32_logits, bf16_logits):
+        assert b.dtype == torch.float32
+        assert not torch.equal(a, b), 'the teacher ran in bf16'
+        assert torch.allclose(a, b, atol=0.05 * a.abs().max().item())
+    total, _ = low.parse_losses(losses)
+    assert torch.isfinite(total)
+    total.backward()
+    assert all(p.grad is None for p in low.teachers.parameters())
+
+
+def test_fp32_records_are_the_teachers_own():
+    """The default runs each teacher as before: no autocast, no layout
+    change, the view's record as it is."""
+    model = distiller('resnet18_narrow_shapes.py', 'fp32')
+    teacher = model.teachers.teachers['resnet_a']
+    assert all(p.is_contiguous() for p in teacher.parameters())
+    inputs = torch.randn(2, 3, 64, 64)
+    points = model.view.student_loss(model.student, inputs, [
+        s.set_gt_label(0) for s in tiny_batch('in1k')['data_samples']])[2]
+    got = model.teachers.record('resnet_a', model.view, inputs, points, None)
+    with torch.no_grad():
+        expected = model.view.teacher_record(
+            teacher, model.teachers.inputs_for('resnet_a', inputs), points,
+            None)
+    assert torch.equal(got.logits, expected.logits)
+    assert all(torch.equal(a, b)
+               for a, b in zip(got.features, expected.features))
+
+
+def test_to_fp32_casts_nested_records():
+    from mtkd_mm.views.record import ModelRecord
+    record = ModelRecord(
+        features=[torch.ones(1, 2, 2, 2, dtype=torch.bfloat16)],
+        embedding=torch.ones(1, 3, dtype=torch.float16),
+        logits=torch.ones(4, 5, dtype=torch.bfloat16),
+        context=dict(rois=(torch.ones(2, dtype=torch.bfloat16),
+                           torch.arange(3))))
+    cast = to_fp32(record)
+    assert cast.features[0].dtype == cast.embedding.dtype == \
+        cast.logits.dtype == cast.context['rois'][0].dtype == torch.float32
+    assert cast.context['rois'][1].dtype == torch.int64
