@@ -9,6 +9,12 @@ over earlier ones); the RGB image, the segmentation label, the COCO
 annotations and the classification label are all derived from that map, so
 they agree pixel for pixel.
 
+The data is the same on every machine: the geometry, the background
+texture and the blur use Python floats and numpy's elementwise IEEE
+operations in a fixed order (no libm or SIMD trigonometry, BLAS, or cv2
+resize and blur, whose SIMD and IPP paths differ by CPU); cv2 only draws
+and traces integer polygons.
+
 Usage::
 
     python tools/data/make_shapes.py --out data/shapes --num-train 200 \
@@ -24,6 +30,7 @@ Layout under ``--out``::
 """
 import argparse
 import json
+import math
 import zlib
 from functools import partial
 from pathlib import Path
@@ -41,12 +48,31 @@ MIN_VISIBLE_FRACTION = 0.5  # of the shape's polygon area
 MIN_VISIBLE_PIXELS = 40
 MAX_TRIES = 50  # shape placements tried per image
 COLOUR_JITTER = 20  # per-instance, per-channel offset to the class colour
+CUBIC_A = -0.75  # cv2's INTER_CUBIC kernel parameter
+
+
+def _power_series(x, count=48):
+    """``[x**n / n! for n < count]`` by multiplications and divisions."""
+    terms = [1.0]
+    for n in range(1, count):
+        terms.append(terms[-1] * x / n)
+    return terms
+
+
+def _cos_sin(angle):
+    """cos and sin of ``angle`` from their Taylor series, summed by
+    ``math.fsum``: the same bits on every machine (libm's and numpy's SIMD
+    versions may differ in the last one)."""
+    t = _power_series(math.remainder(angle, 2 * math.pi))  # |x| <= pi
+    return (math.fsum(t[0::4] + [-v for v in t[2::4]]),
+            math.fsum(t[1::4] + [-v for v in t[3::4]]))
 
 
 def _regular_polygon(num_vertices):
     """Vertices of a regular polygon on the unit circle, first one up."""
-    angles = np.pi / 2 + 2 * np.pi * np.arange(num_vertices) / num_vertices
-    return np.stack([np.cos(angles), -np.sin(angles)], axis=1)
+    vertices = [_cos_sin(math.pi / 2 + 2 * math.pi * i / num_vertices)
+                for i in range(num_vertices)]
+    return np.array([(cos, -sin) for cos, sin in vertices])
 
 
 def _star(num_points=5, inner_radius=0.45):
@@ -58,8 +84,8 @@ def _star(num_points=5, inner_radius=0.45):
 def _unit_area(polygon):
     """Scale ``polygon`` to area 1 (shoelace formula)."""
     x, y = polygon.T
-    area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
-    return polygon / np.sqrt(area)
+    area = 0.5 * abs(math.fsum(x * np.roll(y, 1) - y * np.roll(x, 1)))
+    return polygon / math.sqrt(area)
 
 
 # Shapes have area 1 so that, for a given size, every class covers the same
@@ -75,18 +101,66 @@ def uniform_background(colour, rng, img_size):
     return np.full((img_size, img_size, 3), colour, dtype=np.float32)
 
 
+def _filter_axis(image, taps, weights, axis):
+    """``out[i] = sum_k weights[i, k] * image[taps[i, k]]`` along ``axis``,
+    in float64, one tap after the other: elementwise IEEE operations in a
+    fixed order, the same bits on every machine."""
+    image = np.moveaxis(np.asarray(image, dtype=np.float64), axis, 0)
+    shape = (-1, ) + (1, ) * (image.ndim - 1)
+    out = np.zeros((len(taps), ) + image.shape[1:])
+    for k in range(taps.shape[1]):
+        out += weights[:, k].reshape(shape) * image[taps[:, k]]
+    return np.moveaxis(out, 0, axis)
+
+
+def resize_cubic(image, img_size):
+    """``image`` (h, w, c) resized to ``img_size`` squared as by cv2's
+    INTER_CUBIC (pixel centres aligned, edges replicated)."""
+    for axis in (0, 1):
+        size = image.shape[axis]
+        x = (np.arange(img_size) + 0.5) * (size / img_size) - 0.5
+        first = np.floor(x)
+        t, a = x - first, CUBIC_A
+        w0 = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a
+        w1 = ((a + 2) * t - (a + 3)) * t * t + 1
+        w2 = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1
+        weights = np.stack([w0, w1, w2, 1 - w0 - w1 - w2], axis=1)
+        taps = first.astype(int)[:, None] + np.arange(-1, 3)
+        image = _filter_axis(image, np.clip(taps, 0, size - 1), weights,
+                             axis)
+    return image
+
+
+def gaussian_blur(image, sigma):
+    """``image`` (h, w, c) blurred as by ``cv2.GaussianBlur(image, (0, 0),
+    sigma)`` on floats: 2 round(4 sigma) + 1 taps, edges reflected
+    (BORDER_REFLECT_101)."""
+    radius = round(4 * sigma)
+    offsets = np.arange(-radius, radius + 1)
+    # exp(-z) as 1 / exp(z), by its series: no libm
+    kernel = np.array([1 / math.fsum(_power_series(0.5 * (d / sigma)**2))
+                       for d in offsets.tolist()])
+    kernel /= math.fsum(kernel)
+    for axis in (0, 1):
+        size = image.shape[axis]
+        period = 2 * (size - 1)
+        taps = np.abs(np.arange(size)[:, None] + offsets) % period
+        taps = np.minimum(taps, period - taps)
+        image = _filter_axis(image, taps,
+                             np.broadcast_to(kernel, taps.shape), axis)
+    return image
+
+
 def textured_background(rng, img_size):
     """A random linear gradient between two colours plus blotchy texture."""
     start, end = rng.uniform(70, 190, size=(2, 3))
-    angle = rng.uniform(0, 2 * np.pi)
+    cos, sin = _cos_sin(rng.uniform(0, 2 * np.pi))
     ys, xs = np.mgrid[0:img_size, 0:img_size]
-    ramp = xs * np.cos(angle) + ys * np.sin(angle)
+    ramp = xs * cos + ys * sin
     ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min())
     gradient = start + ramp[..., None] * (end - start)
     blotches = rng.normal(0, 20, size=(8, 8, 3)).astype(np.float32)
-    texture = cv2.resize(blotches, (img_size, img_size),
-                         interpolation=cv2.INTER_CUBIC)
-    return (gradient + texture).astype(np.float32)
+    return (gradient + resize_cubic(blotches, img_size)).astype(np.float32)
 
 
 class Domain(NamedTuple):
@@ -128,13 +202,13 @@ def _sample_polygon(rng, class_index, img_size):
     """A randomly scaled, rotated and placed polygon as int32 (k, 2) x, y."""
     unit = UNIT_SHAPES[class_index]
     size = rng.uniform(*SIZE_RANGE) * img_size
-    angle = rng.uniform(0, 2 * np.pi)
-    rotation = np.array([[np.cos(angle), -np.sin(angle)],
-                         [np.sin(angle), np.cos(angle)]])
+    cos, sin = _cos_sin(rng.uniform(0, 2 * np.pi))
     # The centre stays half a circumradius inside: mostly inside the image.
     margin = 0.5 * size * np.linalg.norm(unit, axis=1).max()
     centre = rng.uniform(margin, img_size - margin, size=2)
-    return np.rint(unit @ rotation.T * size + centre).astype(np.int32)
+    x, y = unit.T  # rotated elementwise: a BLAS product may use FMA
+    rotated = np.stack([x * cos - y * sin, x * sin + y * cos], axis=1)
+    return np.rint(rotated * size + centre).astype(np.int32)
 
 
 def _has_hole(mask):
@@ -206,7 +280,7 @@ def render_image(rng, id_map, classes, domain):
     drawn = id_map > 0
     image[drawn] = colours[id_map[drawn] - 1]
     if domain.blur_sigma:
-        image = cv2.GaussianBlur(image, (0, 0), domain.blur_sigma)
+        image = gaussian_blur(image, domain.blur_sigma)
     if domain.noise_std:
         image += rng.normal(0, domain.noise_std, size=image.shape)
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
