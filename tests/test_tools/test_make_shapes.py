@@ -2,6 +2,7 @@
 import importlib.util
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,14 @@ from pycocotools.coco import COCO
 
 SCRIPT = Path(__file__).parents[2] / 'tools' / 'data' / 'make_shapes.py'
 SIZES = dict(num_train=20, num_val=8, img_size=64)
+MANIFEST = Path(__file__).parents[1] / 'data' / 'shapes_manifest.json'
+# switch off the CPU-dependent code paths of cv2 (its SIMD and IPP), numpy
+# (its SIMD above the baseline) and OpenBLAS (its CPU's kernels)
+PLAIN_CPU = dict(OPENCV_IPP='disabled',
+                 OPENCV_CPU_DISABLE='AVX2,FMA3,AVX,FP16,POPCNT,SSE4_2,'
+                 'SSE4_1,SSSE3',
+                 NPY_DISABLE_CPU_FEATURES='X86_V3 X86_V4 AVX512_ICL',
+                 OPENBLAS_CORETYPE='Prescott')
 
 
 def _load_module():
@@ -47,12 +56,44 @@ def _split_data(root, split):
     return coco, cls_labels
 
 
-def _run_cli(out, *args, hash_seed='1'):
+def _run_cli(out, *args, hash_seed='1', option='--out', env=None):
     """Run the script in a fresh interpreter with its own str hash seed."""
-    env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+    env = dict(os.environ, PYTHONHASHSEED=hash_seed, **(env or {}))
     return subprocess.run(
-        [sys.executable, str(SCRIPT), '--out', str(out), *map(str, args)],
+        [sys.executable, str(SCRIPT), option, str(out), *map(str, args)],
         capture_output=True, text=True, env=env)
+
+
+def _check_manifest(found):
+    """Fail naming the first file whose digest is not the manifest's."""
+    manifest = json.loads(MANIFEST.read_text())
+    expected = manifest['files']
+    differing = [name for name in sorted(set(found) | set(expected))
+                 if found.get(name) != expected.get(name)]
+    assert not differing, (
+        f'{differing[0]} differs from {MANIFEST} ({len(differing)} of '
+        f'{len(expected)} files differ). If make_shapes.py changed on '
+        f"purpose, write the manifest again: {manifest['command']}; "
+        'otherwise this machine makes other data than the one that wrote '
+        'it: a library version (requirements/cpu.txt pins numpy and '
+        'opencv-python) or a step that depends on the CPU.')
+
+
+def test_data_matches_the_manifest():
+    options = json.loads(MANIFEST.read_text())['options']
+    _check_manifest(make_shapes_module.manifest(**options)['files'])
+
+
+@pytest.mark.skipif(platform.machine() != 'x86_64',
+                    reason='the switches name x86 code paths')
+def test_data_does_not_depend_on_cpu_code_paths(tmp_path):
+    options = json.loads(MANIFEST.read_text())['options']
+    args = [x for key, value in options.items()
+            for x in (f"--{key.replace('_', '-')}", value)]
+    path = tmp_path / 'manifest.json'
+    result = _run_cli(path, *args, option='--manifest', env=PLAIN_CPU)
+    assert result.returncode == 0, result.stderr
+    _check_manifest(json.loads(path.read_text())['files'])
 
 
 def test_determinism(dataset, tmp_path):

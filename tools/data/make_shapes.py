@@ -13,7 +13,9 @@ The data is the same on every machine: the geometry, the background
 texture and the blur use Python floats and numpy's elementwise IEEE
 operations in a fixed order (no libm or SIMD trigonometry, BLAS, or cv2
 resize and blur, whose SIMD and IPP paths differ by CPU); cv2 only draws
-and traces integer polygons.
+and traces integer polygons. ``tests/data/shapes_manifest.json`` holds the
+digests of every domain's files for a small setting; ``--manifest PATH``
+writes it again (test_make_shapes.py fails where the data differs).
 
 Usage::
 
@@ -29,8 +31,10 @@ Layout under ``--out``::
     meta.json                               classes, domain, seed, sizes
 """
 import argparse
+import hashlib
 import json
 import math
+import tempfile
 import zlib
 from functools import partial
 from pathlib import Path
@@ -390,12 +394,51 @@ def make_shapes(out_dir, num_train, num_val, img_size, seed,
     return meta
 
 
+def file_digests(root):
+    """{path under ``root``: sha256} of every file; a PNG's is of its pixels
+    (dtype, shape and values): its bytes also depend on the zlib build."""
+    digests = {}
+    for path in sorted(Path(root).rglob('*')):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if path.suffix == '.png':
+            pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+            data = f'{pixels.dtype} {pixels.shape} '.encode() + \
+                pixels.tobytes()
+        name = path.relative_to(root).as_posix()
+        digests[name] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def data_digest(root):
+    """One sha256 of ``file_digests(root)``: equal where the data is."""
+    text = json.dumps(file_digests(root), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def manifest(num_train, num_val, img_size, seed):
+    """These options and the ``file_digests`` of every domain made with
+    them (``<domain>/<file>``)."""
+    options = dict(num_train=num_train, num_val=num_val, img_size=img_size,
+                   seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        for domain in DOMAINS:
+            make_shapes(Path(tmp) / domain, domain=domain, **options)
+        return dict(options=options, files=file_digests(tmp))
+
+
 def parse_args(argv=None):
     """The command line options; an unknown ``--domain`` is a usage error."""
     parser = argparse.ArgumentParser(
         description='Generate the synthetic shapes dataset (see the module '
         'docstring for the layout).')
-    parser.add_argument('--out', required=True, help='output directory')
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument('--out', help='output directory')
+    target.add_argument(
+        '--manifest', metavar='PATH',
+        help='instead, write the digests of every domain made with these '
+        'sizes and seed to PATH (tests/data/shapes_manifest.json)')
     parser.add_argument('--num-train', type=int, default=200)
     parser.add_argument('--num-val', type=int, default=50)
     parser.add_argument('--img-size', type=int, default=128)
@@ -406,6 +449,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.manifest:
+        command = (f'python tools/data/make_shapes.py --manifest '
+                   f'{args.manifest} --num-train {args.num_train} --num-val '
+                   f'{args.num_val} --img-size {args.img_size} '
+                   f'--seed {args.seed}')
+        result = dict(command=command, **manifest(
+            args.num_train, args.num_val, args.img_size, args.seed))
+        Path(args.manifest).write_text(
+            json.dumps(result, indent=1, sort_keys=True) + '\n')
+        print(f"Wrote {len(result['files'])} digests to {args.manifest}")
+        return
     make_shapes(args.out, args.num_train, args.num_val, args.img_size,
                 args.seed, args.domain)
     print(f'Wrote {args.num_train} train + {args.num_val} val '
