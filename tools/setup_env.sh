@@ -87,9 +87,10 @@ else
   "$PY" -c 'import mmcv.ops'
 fi
 
-step "install mmengine, mmdet, mmsegmentation, mmpretrain"
+step "install mmengine, mmdet, mmsegmentation, mmpretrain, $(pin numpy), $(pin opencv-python)"
 "${PIP[@]}" install -q "$(pin mmengine)" "$(pin mmdet)" "$(pin mmsegmentation)" \
-  "$(pin mmpretrain)" "$(pin ftfy)" "$(pin regex)" "$(pin torch)" "$(pin mmcv)"
+  "$(pin mmpretrain)" "$(pin ftfy)" "$(pin regex)" "$(pin torch)" "$(pin mmcv)" \
+  "$(pin numpy)" "$(pin opencv-python)"
 
 step "install mtkd_mm (editable, with test extras)"
 "${PIP[@]}" install -q --no-build-isolation -e ".[tests]"
