@@ -116,6 +116,19 @@ def test_determinism(dataset, tmp_path):
             assert files[name] != first[name], (other, name)
 
 
+def test_data_digest_is_of_the_generated_files(dataset, tmp_path):
+    copy = tmp_path / 'copy'
+    for name, data in _files(dataset).items():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes(data)
+    digest = make_shapes_module.data_digest(dataset)
+    # the subsets that the benchmarks add do not count
+    (copy / 'cls_labels' / 'train_first2.txt').write_text('000000.png 1\n')
+    assert make_shapes_module.data_digest(copy) == digest
+    (copy / 'cls_labels' / 'val.txt').write_text('000000.png 1\n')
+    assert make_shapes_module.data_digest(copy) != digest
+
+
 @pytest.mark.parametrize('split', ['train', 'val'])
 def test_formats_agree(dataset, split):
     coco, cls_labels = _split_data(dataset, split)
