@@ -10,7 +10,8 @@ forward, and the whole distillation train step; the weighting's (and the
 temperature's) own time is measured inside the distillation step, and a
 learner's update (every --update-interval iterations, or its own
 update_interval) is amortised per iteration. It prints medians and, last,
-one JSON object with every figure (seconds, peak RSS in MiB).
+one JSON object with every figure (seconds, peak RSS in MiB) and the
+machine (``machine.py``).
 
 With ``--weightings`` the distillation step is timed once per weighting on
 the same batch, in alternating order, the config's own first: the
@@ -25,8 +26,10 @@ import inspect
 import json
 import resource
 import statistics
+import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import torch
 from mmengine.logging import MessageHub
@@ -39,6 +42,9 @@ from mtkd_mm.engine.launch import CfgOptionsAction, load_config
 from mtkd_mm.distillers.multi_teacher_distiller import build_temperature
 from mtkd_mm.learning import Learner
 from mtkd_mm.registry import MODELS, WEIGHTINGS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
 
 
 def parse_args():
@@ -225,6 +231,7 @@ def main():
         resource.RUSAGE_SELF).ru_maxrss / 1024
     result['iters'] = args.iters
     result['config'] = args.config
+    result['machine'] = machine()
     for key, value in result.items():
         if isinstance(value, float):
             print(f'{key:>40s}: {value:.4f}')

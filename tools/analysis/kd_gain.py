@@ -15,7 +15,11 @@ For each task, on the generated shapes data (``data/kd_gain``):
    larger of the two seed spreads (std), and, in its own column, larger
    than twice the spread of the paired gains. A run with ``--methods``
    adds its rows to the task's table (same seeds), under the commands that
-   made it.
+   made it. The JSON also names the machine of the last command
+   (``machine.py``: CPU, threads, library versions; each run's and each
+   teacher's record names its own) and the digest of the task's data
+   (``make_shapes.data_digest``): two machines' figures are comparable
+   where both agree.
 
 Usage::
 
@@ -63,6 +67,9 @@ import mtkd_mm  # noqa: F401  (quiets pkg_resources' notice before mmengine)
 from mmengine.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'data'))
+from machine import machine  # noqa: E402
+from make_shapes import data_digest, make_shapes  # noqa: E402
 from print_metric import last_value  # noqa: E402
 from seeded_runs import (REPO, Progress, save_initial_weights,  # noqa: E402
                          summarise, train)
@@ -184,8 +191,6 @@ def make_data(domain):
     if (root / 'meta.json').exists():
         return
     log(f'making {root} ({NUM_TRAIN} train / {NUM_VAL} val images)')
-    sys.path.insert(0, str(REPO / 'tools' / 'data'))
-    from make_shapes import make_shapes
     make_shapes(root, NUM_TRAIN, NUM_VAL, IMG_SIZE, DATA_SEED, domain)
     labels = (root / 'cls_labels' / 'train.txt').read_text().splitlines()
     (root / 'cls_labels' / 'train_student.txt').write_text(
@@ -212,8 +217,9 @@ def configs_digest(pattern):
                                    for p in paths)).hexdigest()[:16]
 
 
-def trained_teachers(name, task, work_dir):
-    """{teacher: (checkpoint, metric)}, training those not cached."""
+def trained_teachers(name, task, work_dir, this_machine):
+    """{teacher: (checkpoint, metric)}, training those not cached (their
+    record names ``this_machine``)."""
     result = {}
     for teacher, config in task.teachers.items():
         out = work_dir / name / 'teachers'
@@ -233,7 +239,8 @@ def trained_teachers(name, task, work_dir):
             checkpoint.write_bytes(last.read_bytes())
             metric = last_value(run_dir, task.metric)
             record.write_text(json.dumps(
-                dict(metric=metric, config_digest=key)))
+                dict(metric=metric, config_digest=key,
+                     machine=this_machine)))
             log(f'{name}: teacher {teacher}: {task.metric} {metric} '
                 f'({time.time() - start:.0f} s)')
         result[teacher] = (checkpoint.resolve(), metric)
@@ -341,13 +348,16 @@ def main():
     for domain in {TASKS[name].domain for name in args.tasks}:
         make_data(domain)
     out = args.work_dir / 'kd_gain.json'
+    this_machine = machine()
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
     results = json.loads(out.read_text()) if out.exists() else {'tasks': {}}
     for task in results['tasks'].values():  # written before 'commands'
         if 'command' in task:
             task['commands'] = [task.pop('command')]
     for name in args.tasks:
         task = TASKS[name]
-        teachers = trained_teachers(name, task, args.work_dir)
+        teachers = trained_teachers(name, task, args.work_dir,
+                                    this_machine)
         jobs, runs = [], {}
         for seed in args.seeds:
             # named by the student config's digest: a changed student
@@ -374,11 +384,10 @@ def main():
             start = time.time()
             run_dir.mkdir(parents=True, exist_ok=True)
             (run_dir / 'config.py').write_text(config)
-            train(run_dir / 'config.py', run_dir,
-                  threads=max(1, (os.cpu_count() or 1) // args.jobs))
+            train(run_dir / 'config.py', run_dir, threads=threads)
             metric = last_value(run_dir, task.metric)
-            (run_dir / 'result.json').write_text(
-                json.dumps(dict(config=config, metric=metric)))
+            (run_dir / 'result.json').write_text(json.dumps(
+                dict(config=config, metric=metric, machine=this_machine)))
             runs.setdefault(method, {})[seed] = metric
             progress.finished(
                 f'{name} seed {seed} {method}: {task.metric} '
@@ -396,6 +405,8 @@ def main():
             + [command],
             metric=task.metric, seeds=args.seeds,
             teachers={t: m for t, (_, m) in teachers.items()},
+            machine=this_machine, threads_per_run=threads,
+            data=data_digest(data_root(task.domain)),
             methods={**{m: summarise(kept_runs(b), plain)
                         for m, b in before.get('methods', {}).items()},
                      **{m: summarise(runs[m], plain) for m in methods}})

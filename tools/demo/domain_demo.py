@@ -30,7 +30,10 @@ make the student better? Measured in one run.
    weights; for LookAheadTrust also the share of images on which each
    teacher earns the highest look-ahead credit, and the share on which it
    earns it and is right); plots the MTKD-RL teacher weights of the first
-   seed.
+   seed. ``demo.json`` also names the machine (``machine.py``: CPU,
+   threads, library versions) and each domain's data digest
+   (``make_shapes.data_digest``): two machines' figures are comparable
+   where both agree.
 Every figure is read from the logs of this run.
 """
 import argparse
@@ -43,6 +46,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'analysis'))
+sys.path.insert(0, str(REPO / 'tools' / 'data'))
+from machine import machine  # noqa: E402
+from make_shapes import data_digest  # noqa: E402
 from print_metric import last_value  # noqa: E402
 from seeded_runs import (Progress, log, repo_env,  # noqa: E402
                          save_initial_weights, summarise, train)
@@ -270,7 +276,9 @@ def main():
         command=command.strip(), student_images=args.student_images,
         seeds=args.seeds, teachers=teachers,
         teacher_top1_by_domain=by_domain, students=summaries,
-        weights=weights), indent=2))
+        weights=weights, machine=machine(),
+        data={d: data_digest(REPO / 'data' / f'shapes_{d}')
+              for d in DOMAINS}), indent=2))
     print('\n' + text)
     for method in args.methods:
         if method.startswith('mtkd_rl'):
