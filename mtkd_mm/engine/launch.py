@@ -151,9 +151,9 @@ def check_fits(runner, checkpoint, path, option):
     try:
         reason = misfit(model, state_dict_of(checkpoint, path))
     except CheckpointError as error:
-        reason = error.reason
+        reason = f'cannot be used: {error.reason}'
     if reason:
-        raise ToolError(f"{option}: checkpoint '{path}' {reason}")
+        raise ToolError(f"{option} '{path}' {reason}")
 
 
 def latest_checkpoint(work_dir):
