@@ -2,7 +2,7 @@
 
     python tools/analysis/benchmark_distill.py CONFIG [--iters 20] \
         [--weightings AVER MTKDRL] [--temperatures 4.0 RLKDTemperature] \
-        [--cfg-options k=v ...]
+        [--teacher-precisions fp32 bf16] [--cfg-options k=v ...]
 
 For each of N batches (loaded beforehand, so data loading is not timed) it
 times, interleaved: the student-only train step, each teacher's no-grad
@@ -15,7 +15,9 @@ machine (``machine.py``).
 
 With ``--weightings`` the distillation step is timed once per weighting on
 the same batch, in alternating order, the config's own first: the
-reference of the ratios. ``--temperatures`` (numbers, or types: the
+reference of the ratios. ``--teacher-precisions`` times the teachers'
+forwards and the distillation step once per precision, each with its own
+pool of the same teachers. ``--temperatures`` (numbers, or types: the
 config's own where its type is named) does the same for temperatures, the
 first given being the reference. The message hub counts the iterations, so
 warm-ups end as in training.
@@ -40,6 +42,8 @@ from mmengine.runner import Runner
 import mtkd_mm  # noqa: F401
 from mtkd_mm.engine.launch import CfgOptionsAction, load_config
 from mtkd_mm.distillers.multi_teacher_distiller import build_temperature
+from mtkd_mm.distillers.teacher_pool import TeacherPool
+from mtkd_mm.distillers.teacher_precision import PRECISIONS
 from mtkd_mm.learning import Learner
 from mtkd_mm.registry import MODELS, WEIGHTINGS
 
@@ -63,6 +67,10 @@ def parse_args():
     parser.add_argument(
         '--temperatures', nargs='+',
         help='temperatures to time on the same batches: numbers or types')
+    parser.add_argument(
+        '--teacher-precisions', nargs='+', choices=list(PRECISIONS),
+        help='teacher precisions to time on the same batches, the first '
+        'the reference (e.g. fp32 bf16)')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         default={})
     return parser.parse_args()
@@ -103,10 +111,20 @@ def weighting_config(name, batch_size):
     return cfg
 
 
-def build_variants(distiller, args, batch_size):
+def build_variants(distiller, args, batch_size, teachers_cfg):
     """{label: (part, module)}: the config's weighting, then each of
     ``--weightings``; or each of ``--temperatures`` in the order given (the
-    config's own where its type is named)."""
+    config's own where its type is named); or a teacher pool per
+    ``--teacher-precisions``."""
+    if args.teacher_precisions:
+        own = distiller.teachers
+        return {
+            precision: ('teachers', own if PRECISIONS[
+                precision] == own.dtype else TeacherPool(
+                    teachers_cfg, distiller.student.data_preprocessor,
+                    distiller.view, precision))
+            for precision in args.teacher_precisions
+        }
     if args.temperatures:
         own, variants = distiller.temperature, {}
         for value in args.temperatures:
@@ -157,8 +175,13 @@ def main():
         batches.append(next(iterator))
 
     batch_size = cfg.train_dataloader.batch_size
-    variants = build_variants(distiller, args, batch_size)
-    timers = {name: ModuleTimer(m) for name, (_, m) in variants.items()}
+    variants = build_variants(distiller, args, batch_size,
+                              model_cfg.teachers)
+    timers = {name: ModuleTimer(m) for name, (part, m) in variants.items()
+              if part != 'teachers'}
+    pools = {f'{name}.': m for name, (part, m) in variants.items()
+             if part == 'teachers'} or {'': distiller.teachers}
+    reference_pool = next(iter(pools))
     learner_optim = {
         name: build_optim_wrapper(m, m.optim_wrapper_cfg)
         for name, (_, m) in variants.items() if isinstance(m, Learner)
@@ -183,17 +206,16 @@ def main():
             _, s_record, points = distiller.view.student_loss(
                 student, data['inputs'], data['data_samples'])
         t_teachers = {}
-        for name, teacher in distiller.teachers.items():
-            inputs = distiller.teachers.inputs_for(name, data['inputs'])
-            with torch.no_grad():
-                t_teachers[name] = timed(
-                    lambda: distiller.view.teacher_record(
-                        teacher, inputs, points, s_record))
+        for prefix, pool in pools.items():
+            for name in names:
+                t_teachers[prefix + name] = timed(lambda: pool.record(
+                    name, distiller.view, data['inputs'], points, s_record))
         t_distill = {}
         order = list(variants.items())
         for name, (part, module) in order[::-1] if index % 2 else order:
             setattr(distiller, part, module)
-            timers[name].take()
+            if name in timers:
+                timers[name].take()
             t_distill[name] = timed(lambda: distiller.train_step(batch, optim))
             if name in learner_optim:
                 module.observe(batch)
@@ -205,16 +227,23 @@ def main():
                 update_seconds[name] += t_update if record else 0.0
             if record:
                 times[f'distill_step.{name}'].append(t_distill[name])
-                times[f'{part}.{name}'].append(timers[name].take())
+                if name in timers:
+                    times[f'{part}.{name}'].append(timers[name].take())
         if record:
             times['student_step'].append(t_student)
             for name, t in t_teachers.items():
                 times[f'teacher_forward.{name}'].append(t)
 
     result = {k: statistics.median(v) for k, v in times.items()}
-    parts = result['student_step'] + sum(
-        result[f'teacher_forward.{n}'] for n in names)
+    teachers = {prefix: sum(result[f'teacher_forward.{prefix}{n}']
+                            for n in names) for prefix in pools}
+    parts = result['student_step'] + teachers[reference_pool]
     result['student_plus_teachers'] = parts
+    for prefix, total in teachers.items():
+        result[f'teacher_forwards.{prefix}total'] = total
+        if prefix != reference_pool:
+            result[f'teacher_forwards_ratio.{prefix[:-1]}/'
+                   f'{reference_pool[:-1]}'] = total / teachers[reference_pool]
     reference = next(iter(variants))
     for name in variants:
         result[f'agent_update_per_iter.{name}'] = (
