@@ -75,10 +75,15 @@ def prepare_teacher(model, dtype):
 
 
 def autocast_inputs(inputs, dtype):
-    """The context to run teachers in, and their (B, C, H, W) inputs."""
+    """The context to run teachers in, and their (B, C, H, W) inputs:
+    autocast of ``dtype``, or none for fp32 (also inside the student's
+    ``--amp``, whose autocast is switched off for the teachers)."""
+    device = inputs.device.type
     if dtype is None:
-        return nullcontext(), inputs
-    return (torch.autocast(inputs.device.type, dtype=dtype),
+        return (torch.autocast(device, enabled=False)
+                if torch.is_autocast_enabled(device) else nullcontext(),
+                inputs)
+    return (torch.autocast(device, dtype=dtype),
             inputs.contiguous(memory_format=torch.channels_last))
 
 

@@ -92,3 +92,18 @@ def test_to_fp32_casts_nested_records():
     assert cast.features[0].dtype == cast.embedding.dtype == \
         cast.logits.dtype == cast.context['rois'][0].dtype == torch.float32
     assert cast.context['rois'][1].dtype == torch.int64
+
+
+def test_teachers_keep_their_precision_under_the_students_autocast():
+    """The student's ``--amp`` (an autocast around the whole loss) does not
+    reach fp32 teachers; bf16 teachers stay bf16."""
+    from mtkd_mm.distillers.teacher_precision import autocast_inputs
+    weight = torch.randn(4, 3, 1, 1)
+    inputs = torch.randn(1, 3, 4, 4)
+    for dtype, expected in (None, torch.float32), (torch.bfloat16,
+                                                   torch.bfloat16):
+        with torch.autocast('cpu', dtype=torch.float16):
+            context, teacher_inputs = autocast_inputs(inputs, dtype)
+            with context:
+                out = torch.nn.functional.conv2d(teacher_inputs, weight)
+        assert out.dtype == expected
