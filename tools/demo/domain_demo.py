@@ -3,29 +3,38 @@ teacher does each weighting trust on which images, and does distillation
 make the student better? Measured in one run.
 
     python tools/demo/domain_demo.py \
+        [--task classification | detection | segmentation] \
         [--methods aver ca_mkd mtkd_rl look_ahead_trust \
                    look_ahead_trust_embeddings] \
         [--student-images 30] [--seeds 0 1 2] [--work-dir work_dirs/demo]
 
 1. makes the shapes data in three domains (``clean``, ``dark`` and
-   ``noisy``, 240 training and 60 validation images each);
-2. trains one ResNet-18 teacher on all training images of each domain
-   and tests it on each domain's validation images (once; cached in the
-   work dir);
+   ``noisy``, 240 training and 60 validation images each) and the lists of
+   the student's images (detection: COCO files of the union, under
+   ``data/shapes_union``);
+2. trains one teacher of the student's family (the shapes ResNet-18,
+   Faster R-CNN or DeepLabV3, 200 iterations) on all training images of
+   each domain and tests it on each domain's validation images (once;
+   cached in the work dir, by default ``work_dirs/demo`` for
+   classification, else ``work_dirs/demo_<task>``);
 3. for every seed, trains the student on the union of the first
    ``--student-images`` training images of each domain without
-   distillation, then distils it with each method (configs/demo/), all
-   from the same initial weights and in the same data order. With the
+   distillation, then distils it with each method (configs/demo/; by
+   default AVER, CA-MKD, MTKD-RL and LookAheadTrust, for classification
+   also its embeddings form), all from the same initial weights and in the
+   same data order (detection and segmentation: also tests the plain
+   student on each domain). With the
    default 30 the teachers know more of their own domain than the student
    can learn from its labels (the *trust* variant: trusting the in-domain
    teacher pays); ``--student-images 240`` gives the student every image,
    where every teacher is weaker on the union than the plain student;
 4. prints, and writes to ``WORK_DIR/demo.md`` and ``demo.json``: each
-   teacher's top-1 on each domain, each teacher's and each student's top-1
-   on the union's validation set (mean ± std over the seeds and the gain
-   over the plain student, paired by seed),
-   and the mean weight each teacher received on each domain's images over
-   the last half of training (for MTKD-RL also the agent's own action,
+   teacher's metric (top-1, bbox mAP or mIoU) on each domain, each
+   teacher's and each student's metric on the union's validation set (mean
+   ± std over the seeds and the gain over the plain student, paired by
+   seed), and the mean weight each teacher received on each domain's images
+   over the last half of training (an image's weight is the one of all its
+   points: RoIs, pixels; for MTKD-RL also the agent's own action,
    before its fusion with the fixed confidence- and divergence-aware
    weights; for LookAheadTrust also the share of images on which each
    teacher earns the highest look-ahead credit, and the share on which it
@@ -43,6 +52,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'analysis'))
@@ -53,11 +63,39 @@ from print_metric import last_value  # noqa: E402
 from seeded_runs import (Progress, log, repo_env,  # noqa: E402
                          save_initial_weights, summarise, train)
 
-METRIC = 'accuracy/top1'
 DOMAINS = {'clean': 0, 'dark': 1, 'noisy': 2}  # domain → its data seed
 NUM_TRAIN, NUM_VAL = 240, 60
 CONFIGS = REPO / 'configs' / 'demo'
-TEACHER_CONFIG = REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py'
+DATA = REPO / 'data'
+UNION = DATA / 'shapes_union' / 'annotations'  # the COCO files of the union
+
+
+class Task(NamedTuple):
+    """What the demo trains for one task, and how its tables name it."""
+    metric: str  # logged by the evaluator
+    name: str  # in the tables
+    title: str  # the name at a sentence's start
+    unit: str  # after the name in the tables' sentences
+    key: str  # in file and JSON names
+    digits: int  # in the tables
+    teacher: str  # configs/shapes/<teacher>.py
+    student: str  # configs/demo/<student>.py and <student>_<method>.py
+    methods: tuple  # run by default
+
+
+DEFAULT_METHODS = ('aver', 'ca_mkd', 'mtkd_rl', 'look_ahead_trust')
+TASKS = {
+    'classification': Task('accuracy/top1', 'top-1', 'Top-1', ' (%)', 'top1',
+                           2, 'resnet18_narrow_shapes',
+                           'resnet18_shapes_union',
+                           (*DEFAULT_METHODS, 'look_ahead_trust_embeddings')),
+    'detection': Task('coco/bbox_mAP', 'bbox mAP', 'Bbox mAP', '',
+                      'bbox_mAP', 3, 'faster-rcnn_r18_fpn_narrow_shapes',
+                      'faster-rcnn_shapes_union', DEFAULT_METHODS),
+    'segmentation': Task('mIoU', 'mIoU', 'mIoU', ' (%)', 'mIoU', 2,
+                         'deeplabv3_r18-d8_narrow_shapes',
+                         'deeplabv3_shapes_union', DEFAULT_METHODS),
+}
 METHODS = {
     'aver': 'AVER',
     'ca_mkd': 'CA-MKD',
@@ -88,9 +126,11 @@ def step(message):
 
 
 def make_domains(student_images):
-    """Each domain's data, and the list of the student's training images."""
+    """Each domain's data, and the lists of the student's training images:
+    each domain's (classification, segmentation) and the union's COCO files
+    (detection)."""
     for domain, seed in DOMAINS.items():
-        out = REPO / 'data' / f'shapes_{domain}'
+        out = DATA / f'shapes_{domain}'
         if not (out / 'meta.json').exists():
             step(f"shapes data, domain '{domain}' → {out}")
             subprocess.run([
@@ -100,40 +140,97 @@ def make_domains(student_images):
                 '--domain', domain
             ], check=True, stdout=subprocess.DEVNULL)
         labels = (out / 'cls_labels' / 'train.txt').read_text().splitlines()
+        first = labels[:student_images]
         (out / 'cls_labels' / f'train_first{student_images}.txt').write_text(
-            '\n'.join(labels[:student_images]) + '\n')
+            '\n'.join(first) + '\n')
+        (out / 'seg_labels' / f'train_first{student_images}.txt').write_text(
+            '\n'.join(Path(line.split()[0]).stem for line in first) + '\n')
+    UNION.mkdir(parents=True, exist_ok=True)
+    for split, first, name in (('train', None, 'train'), ('val', None, 'val'),
+                               ('train', student_images,
+                                f'train_first{student_images}')):
+        (UNION / f'instances_{name}.json').write_text(
+            json.dumps(union_coco(split, first)))
 
 
-def teacher_top1_by_domain(teacher, checkpoint):
-    """{domain: top-1 of ``checkpoint`` on that domain's validation
-    images}, by ``tools/test.py``; cached in the teacher's work dir."""
-    cache = teacher / 'top1_by_domain.json'
+def union_coco(split, first=None):
+    """The COCO file of the union of the domains' ``split`` (the ``first``
+    images of each by name, or all): file names relative to ``data/``,
+    image and annotation ids renumbered from 1."""
+    images, annotations = [], []
+    for domain in DOMAINS:
+        coco = json.loads((DATA / f'shapes_{domain}' / 'annotations' /
+                           f'instances_{split}.json').read_text())
+        kept = sorted(coco['images'], key=lambda i: i['file_name'])[:first]
+        ids = {}
+        for image in kept:
+            ids[image['id']] = len(images) + 1
+            images.append(dict(
+                image, id=ids[image['id']],
+                file_name=f"shapes_{domain}/images/{split}/"
+                f"{image['file_name']}"))
+        annotations += [dict(a, image_id=ids[a['image_id']])
+                        for a in coco['annotations'] if a['image_id'] in ids]
+    annotations = [dict(a, id=i + 1) for i, a in enumerate(annotations)]
+    return dict(coco, images=images, annotations=annotations)
+
+
+def on_domain(task, domain, splits):
+    """Config options that give ``splits`` (and their evaluators) the
+    data of ``domain``."""
+    root = f'data/shapes_{domain}/'
+    options = [f'{split}_dataloader.dataset.data_root={root}'
+               for split in splits]
+    if task.metric.startswith('coco/'):
+        options += [f'{split}_evaluator.ann_file={root}annotations/'
+                    'instances_val.json' for split in splits
+                    if split != 'train']
+    return options
+
+
+def student_subset(task, student_images):
+    """Config options that give the student its images."""
+    if task.metric.startswith('coco/'):
+        return ['train_dataloader.dataset.ann_file=shapes_union/annotations/'
+                f'instances_train_first{student_images}.json']
+    labels = 'cls_labels' if task.key == 'top1' else 'seg_labels'
+    return [f'train_dataloader.dataset.datasets.{i}.ann_file='
+            f'{labels}/train_first{student_images}.txt'
+            for i in range(len(DOMAINS))]
+
+
+def metric_by_domain(task, work_dir, checkpoint):
+    """{domain: the metric of ``checkpoint`` (a model of the teachers'
+    config) on that domain's validation images}, by ``tools/test.py``;
+    cached in ``work_dir``."""
+    cache = work_dir / f'{task.key}_by_domain.json'
     if not cache.exists():
-        step(f'testing {teacher.name} on each domain')
-        top1 = {}
+        step(f'testing {work_dir.name} on each domain')
+        metric = {}
         for domain in DOMAINS:
-            out = teacher / f'test_on_{domain}'
+            out = work_dir / f'test_on_{domain}'
             subprocess.run([
-                sys.executable, REPO / 'tools' / 'test.py', TEACHER_CONFIG,
+                sys.executable, REPO / 'tools' / 'test.py',
+                REPO / 'configs' / 'shapes' / f'{task.teacher}.py',
                 checkpoint, '--work-dir', out, '--cfg-options',
-                f'test_dataloader.dataset.data_root=data/shapes_{domain}/'
+                *on_domain(task, domain, ['test'])
             ], check=True, stdout=subprocess.DEVNULL, env=repo_env(),
                 cwd=REPO)
             log_file = sorted(out.glob('*/*.json'))[-1]
-            top1[domain] = json.loads(log_file.read_text())[METRIC]
-        cache.write_text(json.dumps(top1, indent=2))
+            metric[domain] = json.loads(log_file.read_text())[task.metric]
+        cache.write_text(json.dumps(metric, indent=2))
     return json.loads(cache.read_text())
 
 
-def run_config(method, init, seed):
+def run_config(task, method, init, seed):
     """A run's config: the plain student (``method`` None) or a method's
     distiller, starting from the weights ``init``, data order ``seed``."""
     init_cfg = f"dict(type='Pretrained', checkpoint='{init}')"
     if method is None:
-        base = 'resnet18_shapes_union.py'
+        base = f'{task.student}.py'
         model = f'model = dict(init_cfg={init_cfg})'
     else:
-        base = f'resnet18_shapes_union_{method}.py'
+        base = f'{task.student}_{method}.py'
         model = f'model = dict(student=dict(init_cfg={init_cfg}))'
     return (f"_base_ = '{CONFIGS / base}'\n"
             f'randomness = dict(seed={seed})\n{model}\n')
@@ -159,31 +256,35 @@ def mean_weights(work, methods, seeds):
     return result
 
 
-def tables(teachers, by_domain, summaries, weights, args):
+def tables(task, teachers, by_domain, summaries, weights, args):
+    """The Markdown tables; ``by_domain``: {row: {domain: metric}}."""
     seeds = ', '.join(map(str, args.seeds))
+    name, d = task.name, task.digits
     lines = [
-        f"Each teacher's top-1 (%) on each domain's {NUM_VAL} validation "
-        'images:', '', '| teacher trained on | ' +
-        ' | '.join(f'top-1 on {d}' for d in DOMAINS) + ' |',
+        f"Each teacher's {name}{task.unit} on each domain's {NUM_VAL} "
+        'validation images:', '', '| teacher trained on | ' +
+        ' | '.join(f'{name} on {domain}' for domain in DOMAINS) + ' |',
         '| --- |' + ' --- |' * len(DOMAINS)
     ] + [
-        f'| {t} | ' + ' | '.join(f'{top1[d]:.2f}' for d in DOMAINS) + ' |'
-        for t, top1 in by_domain.items()
+        f'| {row} | ' + ' | '.join(f'{metric[domain]:.{d}f}'
+                                   for domain in DOMAINS) + ' |'
+        for row, metric in by_domain.items()
     ] + [
         '',
-        f"Top-1 (%) on the union of the {len(DOMAINS)} domains' validation "
+        f'{task.title}{task.unit} on the union of the '
+        f"{len(DOMAINS)} domains' validation "
         f'sets ({len(DOMAINS) * NUM_VAL} images); student on the first '
         f'{args.student_images} training images of each domain; seeds '
         f'{seeds}:', '',
-        '| model | top-1, mean ± std | gain over plain (paired) | '
+        f'| model | {name}, mean ± std | gain over plain (paired) | '
         'clear gain (> 2 std) |', '| --- | --- | --- | --- |'
     ]
-    lines += [f'| teacher trained on {d} | {v:.2f} | | |'
-              for d, v in teachers.items()]
-    for name, s in summaries.items():
-        gain = (f"{s['gain']:+.2f} ± {s['gain_std']:.2f} | "
+    lines += [f'| teacher trained on {domain} | {v:.{d}f} | | |'
+              for domain, v in teachers.items()]
+    for row, s in summaries.items():
+        gain = (f"{s['gain']:+.{d}f} ± {s['gain_std']:.{d}f} | "
                 f"{'yes' if s['clear'] else 'no'}" if 'gain' in s else ' |')
-        lines.append(f"| {name} | {s['mean']:.2f} ± {s['std']:.2f} | "
+        lines.append(f"| {row} | {s['mean']:.{d}f} ± {s['std']:.{d}f} | "
                      f'{gain} |')
     lines += [
         '', "Mean logit weight per teacher on each domain's training images "
@@ -209,19 +310,30 @@ def tables(teachers, by_domain, summaries, weights, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--task', choices=list(TASKS),
+                        default='classification')
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
-                        default=['aver', 'ca_mkd', 'mtkd_rl',
-                                 'look_ahead_trust',
-                                 'look_ahead_trust_embeddings'])
+                        help='default: ' + '; '.join(
+                            f"{' '.join(t.methods)} ({name})"
+                            for name, t in TASKS.items()))
     parser.add_argument('--student-images', type=int, default=30,
                         help='labelled training images per domain that '
                         f'the student gets (at most {NUM_TRAIN})')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--work-dir', help='default: work_dirs/demo '
+                        '(classification), else work_dirs/demo_<task>')
     args = parser.parse_args()
     if not 0 < args.student_images <= NUM_TRAIN:
         parser.error(f'--student-images must be in 1..{NUM_TRAIN}')
-    work = REPO / args.work_dir
+    task = TASKS[args.task]
+    args.methods = args.methods or list(task.methods)
+    missing = [m for m in args.methods
+               if not (CONFIGS / f'{task.student}_{m}.py').exists()]
+    if missing:
+        parser.error(f'no {args.task} config in configs/demo/ for '
+                     f"{', '.join(missing)}")
+    work = REPO / (args.work_dir or 'work_dirs/demo' + (
+        '' if args.task == 'classification' else f'_{args.task}'))
     start = time.time()
     make_domains(args.student_images)
 
@@ -230,52 +342,57 @@ def main():
         out = work / f'teacher_{domain}'
         if not (out / 'iter_200.pth').exists():
             step(f"teacher trained on all '{domain}' images")
-            root = f'data/shapes_{domain}/'
-            train(TEACHER_CONFIG, out,
-                  [f'{split}_dataloader.dataset.data_root={root}'
-                   for split in ('train', 'val', 'test')], echo=True,
-                  cwd=REPO)
-        by_domain[domain] = teacher_top1_by_domain(out, out / 'iter_200.pth')
+            train(REPO / 'configs' / 'shapes' / f'{task.teacher}.py', out,
+                  on_domain(task, domain, ('train', 'val', 'test')),
+                  echo=True, cwd=REPO)
+        by_domain[domain] = metric_by_domain(task, out, out / 'iter_200.pth')
         teacher_options.append(
             f'model.teachers.{index}.checkpoint={out / "iter_200.pth"}')
-    subset = [f'train_dataloader.dataset.datasets.{i}.ann_file='
-              f'cls_labels/train_first{args.student_images}.txt'
-              for i in range(len(DOMAINS))]
+    subset = student_subset(task, args.student_images)
 
     runs = [(seed, method) for seed in args.seeds
             for method in [None, *args.methods]]
     progress = Progress('demo', len(runs))
-    metrics = {}
+    metrics, plain_by_domain = {}, {}
     for seed, method in runs:
         name = ('student, no distillation' if method is None else
                 f'student, {METHODS[method]}')
         step(f'seed {seed}: {name}')
         init = work / f'seed{seed}' / 'init.pth'
-        save_initial_weights(CONFIGS / 'resnet18_shapes_union.py', seed,
-                             init)
+        save_initial_weights(CONFIGS / f'{task.student}.py', seed, init)
         out = work / f'seed{seed}' / (method or 'student')
         out.mkdir(parents=True, exist_ok=True)
-        (out / 'config.py').write_text(run_config(method, init, seed))
+        (out / 'config.py').write_text(run_config(task, method, init, seed))
         options = subset if method is None else subset + teacher_options
         train(out / 'config.py', out, options, echo=True, cwd=REPO)
-        metrics.setdefault(name, {})[seed] = last_value(out, METRIC)
-        progress.finished(f'seed {seed}, {name}: top-1 '
-                          f'{metrics[name][seed]:.2f}')
+        metrics.setdefault(name, {})[seed] = last_value(out, task.metric)
+        if method is None and args.task != 'classification':
+            plain_by_domain[seed] = metric_by_domain(
+                task, out, out / 'iter_200.pth')
+        progress.finished(f'seed {seed}, {name}: {task.name} '
+                          f'{metrics[name][seed]:.{task.digits}f}')
 
     first = work / f'seed{args.seeds[0]}' / args.methods[0]
-    teachers = {d: last_value(first, f'teacher/{d}/{METRIC}')
+    teachers = {d: last_value(first, f'teacher/{d}/{task.metric}')
                 for d in DOMAINS}
     plain = metrics['student, no distillation']
     summaries = {name: summarise(values, plain)
                  for name, values in metrics.items()}
     weights = mean_weights(work, args.methods, args.seeds)
-    text = tables(teachers, by_domain, summaries, weights, args)
+    rows = dict(by_domain)
+    if plain_by_domain:
+        rows['student, no distillation (mean over the seeds)'] = {
+            d: statistics.mean(m[d] for m in plain_by_domain.values())
+            for d in DOMAINS}
+    text = tables(task, teachers, rows, summaries, weights, args)
     command = 'python tools/demo/domain_demo.py ' + ' '.join(sys.argv[1:])
     (work / 'demo.md').write_text(f'`{command.strip()}`\n\n{text}')
     (work / 'demo.json').write_text(json.dumps(dict(
-        command=command.strip(), student_images=args.student_images,
+        command=command.strip(), task=args.task, metric=task.metric,
+        student_images=args.student_images,
         seeds=args.seeds, teachers=teachers,
-        teacher_top1_by_domain=by_domain, students=summaries,
+        **{f'teacher_{task.key}_by_domain': by_domain},
+        plain_student_by_domain=plain_by_domain, students=summaries,
         weights=weights, machine=machine(),
         data={d: data_digest(REPO / 'data' / f'shapes_{d}')
               for d in DOMAINS}), indent=2))

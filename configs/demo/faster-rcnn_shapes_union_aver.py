@@ -1,0 +1,36 @@
+# The demo's detection distillation (tools/demo/domain_demo.py --task
+# detection): the union student learns from three Faster R-CNN teachers, each
+# trained on one domain (clean, dark, noisy; the demo trains them into
+# work_dirs/demo_detection/teacher_*). AVER weights; the CA-MKD, MTKD-RL and
+# LookAheadTrust variants change only the weighting. T = 1 and the CA-MKD and
+# MTKD-RL settings as the KD-gain benchmark's detection
+# (configs/kd_gain/detection_distill.py: T = 4 made its student worse). The
+# teachers are evaluated on the union before training, and the mean weight
+# each teacher receives on each domain's images over the last half of
+# training is written to WORK_DIR/teacher_weights_by_domain.json.
+_base_ = './faster-rcnn_shapes_union.py'
+
+teacher_config = 'mtkd_mm::shapes/faster-rcnn_r18_fpn_narrow_shapes.py'
+work = 'work_dirs/demo_detection/'
+model = dict(
+    _delete_=True,
+    type='mtkd_mm.MultiTeacherDistiller',
+    student={{_base_.model}},
+    teachers=[
+        dict(name='clean', config=teacher_config,
+             checkpoint=work + 'teacher_clean/iter_200.pth'),
+        dict(name='dark', config=teacher_config,
+             checkpoint=work + 'teacher_dark/iter_200.pth'),
+        dict(name='noisy', config=teacher_config,
+             checkpoint=work + 'teacher_noisy/iter_200.pth'),
+    ],
+    weighting=dict(type='AVER'),
+    temperature=1.0,
+    logit_loss_weight=1.0,
+    feature_loss=dict(type='FeatureMSE'),
+    feature_loss_weight=5.0)
+optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')
+custom_hooks = [
+    dict(type='mtkd_mm.TeacherEvalHook'),
+    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
+]

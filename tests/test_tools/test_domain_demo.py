@@ -1,0 +1,107 @@
+"""The domain demo (tools/demo/domain_demo.py) for every task: its run
+configs build, and it gives the student the first images of each domain
+(detection: COCO files of the union that one evaluator can score;
+segmentation: each domain's list of image names)."""
+import json
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from tests.conftest import REPO, load_tool_module
+
+demo = load_tool_module('tools/demo/domain_demo.py')
+make_shapes = load_tool_module('tools/data/make_shapes.py').make_shapes
+FIRST = 2  # the student's images per domain
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    """Tiny shapes domains (4 training, 2 validation images each) and the
+    demo's lists of the student's images, under a data root of their own."""
+    root = tmp_path_factory.mktemp('data')
+    for domain, seed in demo.DOMAINS.items():
+        make_shapes(root / f'shapes_{domain}', 4, 2, 64, seed, domain)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, 'DATA', root)
+        patch.setattr(demo, 'UNION', root / 'shapes_union' / 'annotations')
+        demo.make_domains(FIRST)
+    return root
+
+
+def student_config(task, root):
+    """The task's student config with the demo's subset, on ``root``."""
+    cfg = Config.fromfile(REPO / 'configs' / 'demo' / f'{task.student}.py')
+    cfg.merge_from_dict(dict(option.split('=', 1) for option in
+                             demo.student_subset(task, FIRST)))
+    return cfg
+
+
+@pytest.mark.parametrize('name', list(demo.TASKS))
+def test_every_default_run_config_builds(name, tmp_path):
+    task = demo.TASKS[name]
+    for method in (None, *task.methods):
+        path = tmp_path / f'{method}.py'
+        path.write_text(demo.run_config(task, method, 'init.pth', 3))
+        cfg = Config.fromfile(path)
+        assert cfg.randomness.seed == 3
+        if method is None:
+            assert cfg.model.init_cfg.checkpoint == 'init.pth'
+        else:
+            assert cfg.model.student.init_cfg.checkpoint == 'init.pth'
+            assert [t.name for t in cfg.model.teachers] == list(demo.DOMAINS)
+
+
+def test_detection_student_gets_the_union_of_each_domains_first_images(
+        data):
+    from mmdet.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = student_config(demo.TASKS['detection'], data)
+    loaded = {}
+    for split, dataset in (('train', cfg.train_dataloader.dataset),
+                           ('val', cfg.val_dataloader.dataset)):
+        dataset.data_root = f'{data}/'
+        loaded[split] = DATASETS.build(dataset)
+        paths = [Path(loaded[split].get_data_info(i)['img_path'])
+                 for i in range(len(loaded[split]))]
+        assert all(p.exists() for p in paths)
+        # the domain the weights hook reads: the 4th part from the end
+        domains = [p.parts[-4] for p in paths]
+        assert sorted(set(domains)) == [f'shapes_{d}' for d in demo.DOMAINS]
+        assert len(domains) == 3 * (FIRST if split == 'train' else 2)
+    assert {Path(p).name for p in (
+        loaded['train'].get_data_info(i)['img_path']
+        for i in range(len(loaded['train'])))} == {
+            f'{i:06d}.png' for i in range(FIRST)}
+
+    for name in (f'train_first{FIRST}', 'val'):
+        coco = json.loads((data / 'shapes_union' / 'annotations' /
+                           f'instances_{name}.json').read_text())
+        images = {image['id'] for image in coco['images']}
+        # ids from 1 (pycocotools' matcher reads 0 as "no match"), unique
+        assert images == set(range(1, len(coco['images']) + 1))
+        assert [a['id'] for a in coco['annotations']] == list(
+            range(1, len(coco['annotations']) + 1))
+        assert {a['image_id'] for a in coco['annotations']} <= images
+    # coco: the validation union; it keeps every box of each domain
+    dark = {image['id'] for image in coco['images']
+            if image['file_name'].startswith('shapes_dark/images/val/')}
+    one = json.loads((data / 'shapes_dark' / 'annotations' /
+                      'instances_val.json').read_text())
+    assert sum(a['image_id'] in dark for a in coco['annotations']) == len(
+        one['annotations'])
+
+def test_segmentation_student_gets_each_domains_first_images(data):
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    init_default_scope('mmseg')
+    cfg = student_config(demo.TASKS['segmentation'], data)
+    for parts in cfg.train_dataloader.dataset.datasets:
+        parts.data_root = str(data / Path(parts.data_root).name)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    assert [(Path(i['img_path']).parts[-4], Path(i['img_path']).name)
+            for i in infos] == [(f'shapes_{d}', f'{n:06d}.png')
+                                for d in demo.DOMAINS for n in range(FIRST)]
+    assert all(Path(i['seg_map_path']).exists() for i in infos)
