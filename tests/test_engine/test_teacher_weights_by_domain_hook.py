@@ -62,3 +62,12 @@ def test_a_weighting_without_agent_writes_no_agent_entry(runner, tmp_path):
     hook.after_train(runner)
     result = json.loads((tmp_path / hook.out_file).read_text())
     assert set(result['shapes_clean']) == {'samples', 'logit', 'feature'}
+
+
+def test_weights_of_another_length_than_the_batch_are_an_error(runner):
+    hook = TeacherWeightsByDomainHook()
+    hook.names = hook.logit_names = ['a', 'b']
+    with pytest.raises(ValueError, match='3 rows for a batch of 2 images'):
+        feed(hook, runner, TeacherWeights(torch.full((3, 2), 0.5),
+                                          torch.full((3, 2), 0.5)),
+             ['clean', 'dark'])

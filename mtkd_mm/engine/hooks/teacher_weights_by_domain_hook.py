@@ -24,6 +24,12 @@ class TeacherWeightsByDomainHook(Hook):
     plus the weighting's ``extras`` by their names (MTKD-RL:
     ``'agent_logit'`` and ``'agent_feature'``, the agent's own actions
     before fusion). Only one batch of weights is held at a time.
+
+    The mean is over images for every task: a weighting gives one weight
+    per image and teacher (``TeacherWeights``), which all points of the
+    image (its RoIs in detection, its pixels in segmentation) share, so an
+    image's weight is the mean over its points; weights of another length
+    than the batch's images are an error.
     """
 
     priority = 'LOW'
@@ -59,7 +65,14 @@ class TeacherWeightsByDomainHook(Hook):
             names = (self.names if w.shape[1] == len(self.names) else
                      self.logit_names)
             kinds.append((kind, names, w))
-        for i, sample in enumerate(data_batch['data_samples']):
+        samples = data_batch['data_samples']
+        for kind, _, w in kinds:
+            if len(w) != len(samples):
+                raise ValueError(
+                    f"TeacherWeightsByDomainHook: '{kind}' weights have "
+                    f'{len(w)} rows for a batch of {len(samples)} images; '
+                    'it averages one weight per image')
+        for i, sample in enumerate(samples):
             domain = Path(sample.img_path).parts[-self.domain_depth]
             for kind, names, w in kinds:
                 self.counts[(domain, kind)] += 1
