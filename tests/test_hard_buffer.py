@@ -108,7 +108,7 @@ def test_capacity_below_the_quiz_size_is_refused():
 def test_mmkd_hard_samples_classification_are_the_misclassified():
     state = classification_state(num_teachers=3)
     weighting = build(3, batch_size=5)
-    weighting._points_are_samples = True
+    state.summary_uses_probabilities = False  # points are samples
     with torch.no_grad():  # samples 0 and 2 right, the others wrong
         logits = state.student.logits
         logits[torch.arange(5), state.points.labels] = torch.tensor(
@@ -123,7 +123,7 @@ def test_mmkd_hard_samples_per_point_are_the_highest_student_ce():
     state = detection_state()
     weighting = build(3, batch_size=3)
     weighting.hard_fraction = 0.34
-    weighting._points_are_samples = False
+    state.summary_uses_probabilities = True
     labels = state.points.labels
     valid = labels != 255
     ce = F.cross_entropy(state.student.logits[valid], labels[valid],

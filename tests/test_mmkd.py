@@ -261,8 +261,9 @@ def test_meta_step_rolls_back_the_real_student():
     model, optimizer, data = rolled_back_setup()
     state = copy.deepcopy(model.state_dict())
     optimizer_state = copy.deepcopy(optimizer.state_dict())
-    meta = model.weighting.meta_loss(model, optimizer, data['inputs'],
-                                     data['data_samples'])
+    meta = model.look_ahead_loss(data['inputs'], data['data_samples'],
+                                 optimizer, model.weighting.virtual_steps,
+                                 last_batch=True)
     meta.backward()
     assert model.weighting.logit_network.layer.weight.grad.abs().sum() > 0
     assert model.weighting.feature_network.layer.weight.grad is not None
@@ -288,8 +289,9 @@ def test_teachers_run_once_per_meta_step(monkeypatch):
     def meta_gradients():
         for p in model.weighting.parameters():
             p.grad = None
-        model.weighting.meta_loss(model, optimizer, data['inputs'],
-                                  data['data_samples']).backward()
+        model.look_ahead_loss(
+            data['inputs'], data['data_samples'], optimizer,
+            model.weighting.virtual_steps, last_batch=True).backward()
         return [p.grad.clone() for p in model.weighting.parameters()]
 
     shared = meta_gradients()
@@ -336,8 +338,9 @@ def test_two_stage_look_ahead_trains_the_same_rois():
     with torch.no_grad():
         model(**data, mode='loss')  # the real step's RoIs
     state = copy.deepcopy(model.state_dict())
-    meta = model.weighting.meta_loss(model, optimizer, data['inputs'],
-                                     data['data_samples'])
+    meta = model.look_ahead_loss(data['inputs'], data['data_samples'],
+                                 optimizer, model.weighting.virtual_steps,
+                                 last_batch=True)
     meta.backward()
     assert len(trained) == 5
     for rois in trained[1:]:

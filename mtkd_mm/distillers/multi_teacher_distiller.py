@@ -1,14 +1,18 @@
 """The multi-teacher distiller: one student, K frozen teachers, a weighting."""
 import math
 from contextlib import contextmanager
+from functools import partial
 
 import torch
 import torch.nn as nn
+from mmengine.dist import get_world_size
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
+from torch.func import functional_call
 
 from mtkd_mm.errors import NonFiniteLossError
-from mtkd_mm.learning import Learner
+from mtkd_mm.learning import (Learner, StudentLookAhead, VirtualOptimizer,
+                              look_ahead)
 from mtkd_mm.registry import MODELS, TEMPERATURES, WEIGHTINGS
 from mtkd_mm.temperatures import FixedTemperature
 from mtkd_mm.views import BuildError, view_for
@@ -16,6 +20,9 @@ from mtkd_mm.weightings import (PoolInfo, TeacherState,
                                 weighted_teacher_loss)
 
 from .teacher_pool import TeacherPool, build_model, read_model_config
+
+# the parameters and buffers a look-ahead steps and clones
+STUDENT_PARTS = ('student.', 'connectors.')
 
 
 def _same_points(points, context, other_points, other_context):
@@ -172,6 +179,7 @@ class MultiTeacherDistiller(BaseModel):
             connector, probe_size)
         self.weighting = self.build_weighting(weighting)
         self._kept_records = None
+        self._looking_ahead = False
         # Learners learn in LearnerUpdateHook: DDP must not wait for their
         # gradients in the student's backward pass.
         self._ddp_params_and_buffers_to_ignore = [
@@ -297,7 +305,8 @@ class MultiTeacherDistiller(BaseModel):
                        if distils_logits else None)
         kl = self._logit_losses(student, teachers, points, temperature)
         connected, feature = self._feature_losses(student, teachers)
-        learned = self.weighting.weights_carry_gradients
+        learned = (self._looking_ahead
+                   and self.weighting.weights_carry_gradients)
         state = TeacherState(
             self.teacher_names, self.logit_teachers, points, student,
             teachers, kl, feature, connected=connected, view=self.view,
@@ -340,6 +349,111 @@ class MultiTeacherDistiller(BaseModel):
             yield
         finally:
             self._kept_records = None
+
+    def student_look_ahead(self, optim_wrapper):
+        """The :class:`~mtkd_mm.learning.StudentLookAhead` this distiller
+        offers its learners, with the virtual steps of the student's
+        ``optim_wrapper``."""
+        return StudentLookAhead(
+            loss=partial(self._look_ahead_loss_of_batch,
+                         optim_wrapper.optimizer),
+            why_not=partial(self.why_no_look_ahead, optim_wrapper),
+            keep_draws=self.view.keep_draws_for_look_ahead)
+
+    def why_no_look_ahead(self, optim_wrapper):
+        """Why :meth:`look_ahead_loss` cannot model the student with
+        ``optim_wrapper``, or None."""
+        reason = self.view.why_no_look_ahead(self.student)
+        if reason is not None:
+            return reason
+        try:
+            VirtualOptimizer(optim_wrapper.optimizer, {})
+        except ValueError as error:
+            return str(error)
+        if optim_wrapper.clip_grad_kwargs or (
+                optim_wrapper._accumulative_counts > 1):
+            return ('its look-ahead does not model optim_wrapper.clip_grad '
+                    'or accumulative_counts')
+        if get_world_size() > 1 and any(
+                isinstance(m, nn.SyncBatchNorm)
+                for m in self.student.modules()):
+            return ('SyncBN has no second derivative, which the look-ahead '
+                    "needs; give the student norm_cfg=dict(type='BN') (the "
+                    'reference uses plain BN)')
+        return None
+
+    def _look_ahead_loss_of_batch(self, optimizer, data_batch, virtual_steps,
+                                  last_batch):
+        data = self.data_preprocessor(data_batch, True)
+        return self.look_ahead_loss(data['inputs'], data['data_samples'],
+                                    optimizer, virtual_steps, last_batch)
+
+    def look_ahead_loss(self, inputs, data_samples, optimizer, virtual_steps,
+                        last_batch):
+        """The student's own loss after a differentiable look-ahead of the
+        student's and connectors' parameters: ``virtual_steps`` virtual
+        steps of ``optimizer`` on the distillation loss, then one on the
+        student's own loss. Their real values, buffers (BatchNorm
+        statistics) and optimiser state are untouched; the teachers run
+        once; the weights carry gradients if the weighting declares
+        ``weights_carry_gradients``.
+
+        Args:
+            inputs (Tensor): (B, 3, H, W) the preprocessed batch.
+            data_samples (list): its data samples.
+            optimizer (torch.optim.Optimizer): the student's.
+            virtual_steps (int): distillation steps before the one on the
+                student's own loss.
+            last_batch (bool): whether the batch is the last real step's
+                (the view replays that step's random draws).
+
+        Returns:
+            Tensor: () the loss, with its graph.
+        """
+        names, params = {}, {}
+        for name, param in self.named_parameters():
+            if name.startswith(STUDENT_PARTS) and param.requires_grad:
+                names[param] = name
+                params[name] = param.detach().requires_grad_()
+        buffers = {
+            name: buffer.clone()
+            for name, buffer in self.named_buffers()
+            if name.startswith(STUDENT_PARTS)
+        }
+
+        def distillation(params):
+            losses = functional_call(self, {**params, **buffers},
+                                     (inputs, data_samples), {'mode': 'loss'})
+            return self.parse_losses({
+                k: v
+                for k, v in losses.items() if k.startswith('distill.')
+            })[0]
+
+        def own(params):
+            student = {k[len('student.'):]: v
+                       for k, v in {**params, **buffers}.items()
+                       if k.startswith('student.')}
+            losses = functional_call(self.student, student,
+                                     (inputs, data_samples), {'mode': 'loss'})
+            return self.parse_losses(losses)[0]
+
+        with self._weights_with_gradients(), self.teachers_run_once(), \
+                self.view.look_ahead(self.student, len(data_samples),
+                                     last_batch=last_batch):
+            params = look_ahead(
+                [distillation] * virtual_steps + [own], params,
+                VirtualOptimizer(optimizer, names))
+            return own(params)
+
+    @contextmanager
+    def _weights_with_gradients(self):
+        """Weights with gradients, in the look-ahead only: the meta-gradient
+        needs them, the real step does not."""
+        self._looking_ahead = True
+        try:
+            yield
+        finally:
+            self._looking_ahead = False
 
     def _teacher_records(self, inputs, points, student):
         """Each teacher's record on the student's points."""

@@ -49,10 +49,11 @@ class Learner(metaclass=ABCMeta):
         self.update_interval = int(update_interval)
         self.experience = ExperienceBuffer(buffer_size)
 
-    def attach(self, distiller, optim_wrapper, batch_size):
-        """Called by the hook before the run with the distiller it belongs
-        to, the student's optim wrapper and the per-rank training batch
-        size (raise a ``BuildError`` if they cannot work); default:
+    def attach(self, look_ahead, batch_size):
+        """Called by the hook before the run with the
+        :class:`~mtkd_mm.learning.StudentLookAhead` that the distiller
+        offers (with the student's optimiser) and the per-rank training
+        batch size (raise a ``BuildError`` if they cannot work); default:
         nothing."""
 
     def due_after_batch(self, batch_idx):

@@ -1,6 +1,29 @@
 """Differentiable virtual steps of the student's optimiser, for learners
 that learn through a look-ahead of the student (MMKD)."""
+from typing import Callable, NamedTuple
+
 import torch
+
+
+class StudentLookAhead(NamedTuple):
+    """The look-ahead of the student that the distiller offers its
+    learners (``LearnerUpdateHook`` hands it to ``Learner.attach``).
+
+    Attributes:
+        loss (callable): ``(data_batch, virtual_steps, last_batch)`` → the
+            student's own loss (scalar) on the raw batch after
+            ``virtual_steps`` virtual distillation steps and one on that
+            loss; its graph reaches the weighting's parameters, the real
+            student is untouched.
+        why_not (callable): ``()`` → why the student cannot be looked
+            ahead with its optimiser, or None.
+        keep_draws (callable): ``()`` → from the next real step on, keep
+            each step's random draws for a look-ahead on its batch
+            (``last_batch=True``).
+    """
+    loss: Callable
+    why_not: Callable
+    keep_draws: Callable
 
 
 class VirtualOptimizer:

@@ -54,8 +54,9 @@ class TeacherWeighting(nn.Module, metaclass=ABCMeta):
             (``TeacherState.QUANTITIES``); the distiller checks them at
             build time and the state refuses the others.
         weights_carry_gradients (bool): False: called under ``no_grad``
-            on detached quantities; True: with gradients, quantities keep
-            their graph (a weighting learned through the student's loss).
+            on detached quantities; True: in the distiller's look-ahead of
+            the student, with gradients, quantities keep their graph (a
+            weighting learned through the student's loss).
         teacher_reduction (str): how the distiller reduces the weighted
             teacher losses, see :func:`weighted_teacher_loss`.
     """

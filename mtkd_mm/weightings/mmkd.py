@@ -1,20 +1,13 @@
 """MMKD: teacher weights from meta-weight networks learned with a bilevel
 look-ahead of the student (Zhang, Chen, Wang, ICME 2023)."""
-from contextlib import contextmanager
-
 import torch
 import torch.nn as nn
-from mmengine.dist import get_world_size
-from torch.func import functional_call
 
 from mtkd_mm.errors import BuildError
-from mtkd_mm.learning import (ExperienceBuffer, HardBuffer, Learner,
-                              VirtualOptimizer, look_ahead)
+from mtkd_mm.learning import ExperienceBuffer, HardBuffer, Learner
 from mtkd_mm.registry import WEIGHTINGS
 
 from .base import TeacherWeighting, TeacherWeights
-
-STUDENT_PARTS = ('student.', 'connectors.')
 
 
 class WeightNetwork(nn.Module):
@@ -53,11 +46,12 @@ class MMKD(Learner, TeacherWeighting):
     the Gram matrices concat[G_1 … G_K, G_s] (B, B·(K+1)) of the last
     feature level (a batch of another size gets uniform feature weights).
     On the reference's schedule ``LearnerUpdateHook`` takes a meta step
-    (:meth:`meta_loss`): the student's own loss on a quiz batch after a
-    differentiable look-ahead of the student trains both networks. The
-    real student's parameters, optimiser state and BatchNorm statistics
-    are left as they were (the last is ours: the reference's roll-back
-    updates them once more).
+    (:meth:`update_loss`): the student's own loss on a quiz batch after a
+    differentiable look-ahead of the student (the distiller's
+    :class:`~mtkd_mm.learning.StudentLookAhead`, given to :meth:`attach`)
+    trains both networks. The real student's parameters, optimiser state
+    and BatchNorm statistics are left as they were (the last is ours: the
+    reference's roll-back updates them once more).
 
     Args:
         batch_size (int): the per-rank training batch size (the feature
@@ -77,6 +71,7 @@ class MMKD(Learner, TeacherWeighting):
     """
 
     reads = ('teacher_summary', 'student_summary', 'gram')
+    weights_carry_gradients = True
 
     def __init__(self,
                  batch_size,
@@ -113,9 +108,7 @@ class MMKD(Learner, TeacherWeighting):
                              f'{hard_fraction!r}')
         self.quiz = quiz
         self.hard_fraction = hard_fraction
-        self.weights_carry_gradients = False
-        self._look_ahead_of = None
-        self._points_are_samples = None
+        self._look_ahead = None
         self._hard = None
 
     def setup(self, info):
@@ -136,14 +129,16 @@ class MMKD(Learner, TeacherWeighting):
             feature = self.feature_network(state.gram)
         else:
             feature = state.uniform(state.num_teachers)
+        # not in a look-ahead, whose state keeps its gradients
         if self.quiz == 'hard' and self.training and not (
-                self.weights_carry_gradients):
+                state.keep_gradients):
             self._hard = self.hard_samples(state)
         return TeacherWeights(logit=logit, feature=feature)
 
     def hard_samples(self, state):
         """(B,) bool: the samples the hard buffer takes from this batch."""
-        if self._points_are_samples:
+        if not state.summary_uses_probabilities:
+            # classification: one point per sample, and the reference's rule
             logits = state.student.logits.detach()
             return logits.argmax(dim=1) != state.points.labels
         loss = state.student_ce
@@ -152,8 +147,8 @@ class MMKD(Learner, TeacherWeighting):
         hard[loss.topk(count).indices] = True
         return hard
 
-    def attach(self, distiller, optim_wrapper, batch_size):
-        reason = distiller.view.why_no_look_ahead(distiller.student)
+    def attach(self, look_ahead, batch_size):
+        reason = look_ahead.why_not()
         if reason is not None:
             raise BuildError(f'model.weighting MMKD: {reason}')
         if batch_size != self.batch_size:
@@ -161,29 +156,9 @@ class MMKD(Learner, TeacherWeighting):
                 f'model.weighting.batch_size is {self.batch_size} but '
                 f'train_dataloader.batch_size is {batch_size}: the feature '
                 'network reads B × B Gram matrices')
-        try:
-            VirtualOptimizer(optim_wrapper.optimizer, {})
-        except ValueError as error:
-            raise BuildError(f'model.weighting MMKD: {error}') from None
-        if optim_wrapper.clip_grad_kwargs or (
-                optim_wrapper._accumulative_counts > 1):
-            raise BuildError(
-                'model.weighting MMKD: its look-ahead does not model '
-                'optim_wrapper.clip_grad or accumulative_counts')
-        if get_world_size() > 1 and any(
-                isinstance(m, nn.SyncBatchNorm)
-                for m in distiller.student.modules()):
-            raise BuildError(
-                'model.weighting MMKD: SyncBN has no second derivative, '
-                "which the look-ahead needs; give the student norm_cfg="
-                "dict(type='BN') (the reference uses plain BN)")
-        # a tuple: the distiller is not a submodule of its weighting
-        self._look_ahead_of = (distiller, optim_wrapper)
+        self._look_ahead = look_ahead.loss
         if self.quiz == 'latest':
-            distiller.view.keep_draws_for_look_ahead()
-        # classification: one point per sample, and the reference's rule
-        self._points_are_samples = (
-            not distiller.view.summary_uses_probabilities)
+            look_ahead.keep_draws()
 
     def due_after_batch(self, batch_idx):
         """The reference's rule (``train_meta.py:479``): every multiple of
@@ -197,58 +172,7 @@ class MMKD(Learner, TeacherWeighting):
         else:
             self.experience.entries.append(dict(batch=data_batch))
 
-    @contextmanager
-    def carrying_gradients(self):
-        """Weights with gradients, in the look-ahead only: the meta-gradient
-        needs them, the real step does not."""
-        self.weights_carry_gradients = True
-        try:
-            yield
-        finally:
-            self.weights_carry_gradients = False
-
     def update_loss(self, entry):
         """The student's own loss on the batch after the look-ahead."""
-        distiller, optim_wrapper = self._look_ahead_of
-        data = distiller.data_preprocessor(entry['batch'], True)
-        return self.meta_loss(distiller, optim_wrapper.optimizer,
-                              data['inputs'], data['data_samples'])
-
-    def meta_loss(self, distiller, optimizer, inputs, data_samples):
-        """Look-ahead of ``distiller``'s student and connectors with the
-        virtual steps of ``optimizer``; their real values are untouched."""
-        names, params = {}, {}
-        for name, param in distiller.named_parameters():
-            if name.startswith(STUDENT_PARTS) and param.requires_grad:
-                names[param] = name
-                params[name] = param.detach().requires_grad_()
-        buffers = {
-            name: buffer.clone()
-            for name, buffer in distiller.named_buffers()
-            if name.startswith(STUDENT_PARTS)
-        }
-
-        def distillation(params):
-            losses = functional_call(distiller, {**params, **buffers},
-                                     (inputs, data_samples), {'mode': 'loss'})
-            return distiller.parse_losses({
-                k: v
-                for k, v in losses.items() if k.startswith('distill.')
-            })[0]
-
-        def own(params):
-            student = {k[len('student.'):]: v
-                       for k, v in {**params, **buffers}.items()
-                       if k.startswith('student.')}
-            losses = functional_call(distiller.student, student,
-                                     (inputs, data_samples), {'mode': 'loss'})
-            return distiller.parse_losses(losses)[0]
-
-        with self.carrying_gradients(), distiller.teachers_run_once(), \
-                distiller.view.look_ahead(distiller.student,
-                                          len(data_samples),
-                                          last_batch=self.quiz == 'latest'):
-            params = look_ahead(
-                [distillation] * self.virtual_steps + [own], params,
-                VirtualOptimizer(optimizer, names))
-            return own(params)
+        return self._look_ahead(entry['batch'], self.virtual_steps,
+                                self.quiz == 'latest')

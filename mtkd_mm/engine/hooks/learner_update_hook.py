@@ -89,9 +89,10 @@ class LearnerUpdateHook(Hook):
     def before_run(self, runner):
         if not isinstance(runner.optim_wrapper, OptimWrapper):
             return  # tools/test.py, runner.val(): nothing learns
+        look_ahead = distiller_of(runner).student_look_ahead(
+            runner.optim_wrapper)
         for name, learner in self.learners(runner).items():
-            learner.attach(distiller_of(runner), runner.optim_wrapper,
-                           train_batch_size(runner))
+            learner.attach(look_ahead, train_batch_size(runner))
             self.optim_wrappers[name] = build_optim_wrapper(
                 learner, learner.optim_wrapper_cfg)
             self.updates[name] = 0
