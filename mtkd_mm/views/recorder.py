@@ -1,7 +1,22 @@
 """Record what a model computes, without changing or copying its code."""
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 _ABSENT = object()
+
+
+@contextmanager
+def replaced(owner, name, value):
+    """``owner.name`` is ``value`` inside, what it was after (an attribute
+    ``owner`` did not hold itself is deleted again)."""
+    previous = vars(owner).get(name, _ABSENT)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        if previous is _ABSENT:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, previous)
 
 
 class Recorder:
@@ -35,20 +50,15 @@ class Recorder:
             module.register_forward_hook(self._output_hook(key))
             for key, module in self._modules.items()
         ]
-        found = []
-        for key, (owner, name) in self._methods.items():
-            found.append((owner, name, vars(owner).get(name, _ABSENT)))
-            setattr(owner, name, self._wrap(key, getattr(owner, name)))
-        try:
-            yield self
-        finally:
-            for handle in handles:
-                handle.remove()
-            for owner, name, previous in reversed(found):
-                if previous is _ABSENT:
-                    delattr(owner, name)
-                else:
-                    setattr(owner, name, previous)
+        with ExitStack() as methods:
+            for key, (owner, name) in self._methods.items():
+                methods.enter_context(replaced(
+                    owner, name, self._wrap(key, getattr(owner, name))))
+            try:
+                yield self
+            finally:
+                for handle in handles:
+                    handle.remove()
 
     def _output_hook(self, key):
 

@@ -8,6 +8,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .recorder import replaced
+
 
 def _axis_weights(start, length, bins, size, sampling_ratio):
     """(N, bins, size): each input row's mean bilinear weight over the
@@ -101,28 +103,11 @@ def _one_hot_focal_loss(pred, target, weight=None, gamma=2.0, alpha=0.25,
                                  reduction, avg_factor)
 
 
-_ABSENT = object()
-
-
-@contextmanager
-def _replaced(owner, name, value):
-    """``owner.name`` is ``value`` inside, what it was after."""
-    previous = vars(owner).get(name, _ABSENT)
-    setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        if previous is _ABSENT:
-            delattr(owner, name)
-        else:
-            setattr(owner, name, previous)
-
-
 @contextmanager
 def torch_focal_loss():
     """mmdet's ``FocalLoss`` takes its torch form on CUDA too."""
     from mmdet.models.losses import focal_loss
-    with _replaced(focal_loss, 'sigmoid_focal_loss', _one_hot_focal_loss):
+    with replaced(focal_loss, 'sigmoid_focal_loss', _one_hot_focal_loss):
         yield
 
 
@@ -151,7 +136,7 @@ def recorded_sampling(samplers):
                 drawn.append(draw(*args, **kwargs))
                 return drawn[-1]
 
-            stack.enter_context(_replaced(sampler, 'sample', sample))
+            stack.enter_context(replaced(sampler, 'sample', sample))
         yield draws
 
 
@@ -175,5 +160,5 @@ def replayed_sampling(samplers, num_images, first_draws=None):
                 calls[0] += 1
                 return result
 
-            stack.enter_context(_replaced(sampler, 'sample', sample))
+            stack.enter_context(replaced(sampler, 'sample', sample))
         yield
