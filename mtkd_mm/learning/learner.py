@@ -109,15 +109,21 @@ def replay(learner, optim_wrapper, entries, reduce_gradients=None):
         loss = learner.update_loss(entry)
         optim_wrapper.backward(loss)
         if reduce_gradients is not None:
-            # every rank reduces the same list, even where a part got no
-            # gradient on this rank (e.g. MMKD's feature network on a
-            # smaller last batch)
-            for p in learner.parameters():
-                if p.grad is None:
-                    p.grad = torch.zeros_like(p)
-            reduce_gradients([p.grad for p in learner.parameters()])
+            reduced_gradients(learner.parameters(), reduce_gradients)
         optim_wrapper.step()
         learner.after_update_step(entry)
         losses.append(float(loss))
     optim_wrapper.zero_grad()
     return losses
+
+
+def reduced_gradients(params, reduce_gradients):
+    """Call ``reduce_gradients`` (averaging over ranks) with the gradients
+    of ``params``; one without a gradient gets zeros first, so that every
+    rank reduces the same list even where a part got no gradient on it
+    (e.g. MMKD's feature network on a smaller last batch)."""
+    params = list(params)
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    reduce_gradients([p.grad for p in params])

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmengine.dist import all_reduce
 from mmengine.logging import MessageHub
 
-from mtkd_mm.learning import Learner
+from mtkd_mm.learning import Learner, reduced_gradients
 from mtkd_mm.learning.ppo import (clipped_surrogate, gae, gaussian_log_prob,
                                   normalised, redistributed_rewards)
 from mtkd_mm.registry import TEMPERATURES
@@ -306,10 +306,7 @@ class RLKDTemperature(Learner, DistillationTemperature):
         optim_wrapper.backward(loss)
         params = list(network.parameters())
         if reduce_gradients is not None:
-            for p in params:
-                if p.grad is None:
-                    p.grad = torch.zeros_like(p)
-            reduce_gradients([p.grad for p in params])
+            reduced_gradients(params, reduce_gradients)
         if clip:
             nn.utils.clip_grad_norm_(params, self.max_grad_norm)
         optim_wrapper.step()
