@@ -2,6 +2,7 @@
 from abc import ABCMeta, abstractmethod
 from typing import NamedTuple, Optional
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 
@@ -40,6 +41,13 @@ class PoolInfo(NamedTuple):
     feature_channels: list
     logit_dim: int
     feature_loss_weight: float
+
+    def require_logits_from_every_teacher(self, who):
+        """Raise ``ValueError`` naming ``who`` if a teacher gives features
+        only."""
+        if len(self.logit_teachers) != len(self.names):
+            raise ValueError(f'{who} needs logits from every teacher; some '
+                             'give features only')
 
 
 class TeacherWeighting(nn.Module, metaclass=ABCMeta):
@@ -80,6 +88,13 @@ def feature_weights_like_logits(state, logit_weights):
     if len(state.logit_teachers) == state.num_teachers:
         return logit_weights
     return state.uniform(state.num_teachers)
+
+
+def dirichlet(mean, concentration):
+    """A Dirichlet around per-sample weights ``mean`` (B, K): concentration
+    ``mean · concentration``, at least 1e-3."""
+    return torch.distributions.Dirichlet(
+        (mean * concentration).clamp(min=1e-3))
 
 
 def weighted_teacher_loss(weights, losses, reduction='sum'):

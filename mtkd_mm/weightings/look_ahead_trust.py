@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from mtkd_mm.learning import Learner
 from mtkd_mm.registry import WEIGHTINGS
 
-from .base import TeacherWeighting, TeacherWeights, feature_weights_like_logits
+from .base import (TeacherWeighting, TeacherWeights, dirichlet,
+                   feature_weights_like_logits)
 from .mtkd_rl import standardised_reward, surrogate_loss
 
 # per teacher: its CE against the labels, the student's KL to it, its
@@ -184,9 +185,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         self.init_learner(optim_wrapper, update_interval, buffer_size)
 
     def setup(self, info):
-        if len(info.logit_teachers) != len(info.names):
-            raise ValueError('LookAheadTrust needs logits from every '
-                             'teacher; some give features only')
+        info.require_logits_from_every_teacher('LookAheadTrust')
         self.feature_loss_weight = info.feature_loss_weight
         if self.policy_input != 'state':
             self.competence = CompetenceHeads(info.embedding_dims)
@@ -211,7 +210,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         trust = self._trust(**inputs)
         weights = trust
         if self.policy == 'reinforce' and self.training:
-            weights = self._dirichlet(trust).sample()
+            weights = dirichlet(trust, self.concentration).sample()
         extras = None
         if self.training:
             sampled = (dict(weights=weights) if self.policy == 'reinforce'
@@ -240,10 +239,6 @@ class LookAheadTrust(Learner, TeacherWeighting):
             self.feature_loss_weight *
             (weights * state.feature_loss).sum(dim=1)))
 
-    def _dirichlet(self, trust):
-        return torch.distributions.Dirichlet(
-            (trust * self.concentration).clamp(min=1e-3))
-
     def update_loss(self, entry):
         """The policy's loss on one stored entry (what it observed:
         ``observation`` (B, K, F) and/or ``embeddings`` (B, Σ(D_k + 1)); the
@@ -262,7 +257,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
                 min=1e-12)
             # a sampled weight may underflow to 0, where log π is −inf
             sample = entry['weights'].clamp(min=1e-6)
-            log_prob = self._dirichlet(trust).log_prob(
+            log_prob = dirichlet(trust, self.concentration).log_prob(
                 sample / sample.sum(dim=1, keepdim=True))
             return -(advantage * log_prob).mean()
         return surrogate_loss(trust, standardised_reward(reward))

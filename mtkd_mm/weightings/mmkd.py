@@ -112,9 +112,7 @@ class MMKD(Learner, TeacherWeighting):
         self._hard = None
 
     def setup(self, info):
-        if len(info.logit_teachers) != len(info.names):
-            raise ValueError('MMKD needs logits from every teacher; some '
-                             'give features only')
+        info.require_logits_from_every_teacher('MMKD')
         if not all(info.feature_channels):
             raise ValueError('MMKD needs a feature loss (its feature '
                              'weights weigh it)')

@@ -7,7 +7,7 @@ from mmengine.logging import MessageHub
 from mtkd_mm.learning import Learner
 from mtkd_mm.registry import WEIGHTINGS
 
-from .base import TeacherWeighting, TeacherWeights
+from .base import TeacherWeighting, TeacherWeights, dirichlet
 from .ca_mkd import confidence_weights
 
 
@@ -129,9 +129,7 @@ class MTKDRL(Learner, TeacherWeighting):
         self.agent = None
 
     def setup(self, info):
-        if len(info.logit_teachers) != len(info.names):
-            raise ValueError('MTKDRL needs logits from every teacher; '
-                             'some give features only')
+        info.require_logits_from_every_teacher('MTKDRL')
         for name, dim, channels in zip(info.names, info.embedding_dims,
                                        info.feature_channels):
             if not channels:
@@ -194,7 +192,8 @@ class MTKDRL(Learner, TeacherWeighting):
         else:
             agent_actions = actions = self.agent(observation)
             if self.policy == 'reinforce' and self.training:
-                actions = [self._dirichlet(a).sample() for a in actions]
+                actions = [dirichlet(a, self.concentration).sample()
+                           for a in actions]
                 extras['sampled'] = torch.stack(actions)
             logit, feature = self.fuse(actions, extras['fixed'])
         reward = -(state.student_ce + (logit * state.kl).sum(dim=1) +
@@ -206,10 +205,6 @@ class MTKDRL(Learner, TeacherWeighting):
         extras = None if agent_actions is None else dict(
             agent_logit=agent_actions[0], agent_feature=agent_actions[1])
         return TeacherWeights(logit, feature, extras=extras)
-
-    def _dirichlet(self, actions):
-        return torch.distributions.Dirichlet(
-            (actions * self.concentration).clamp(min=1e-3))
 
     def update_loss(self, entry):
         """The agent's loss on one stored entry (``observation`` (B, S),
@@ -224,7 +219,7 @@ class MTKDRL(Learner, TeacherWeighting):
         reward = entry['reward']
         if self.policy == 'reinforce':
             log_prob = sum(
-                self._dirichlet(a).log_prob(s)
+                dirichlet(a, self.concentration).log_prob(s)
                 for a, s in zip(actions, entry['sampled']))
             return -((reward - self.baseline) * log_prob).mean()
         return sum(
