@@ -9,6 +9,10 @@ def _detached(value):
     return value.detach()
 
 
+class Quantity(property):
+    """A property that is a state quantity (``TeacherState.QUANTITIES``)."""
+
+
 def quantity(compute):
     """A state quantity: computed on first read only, then kept; a
     weighting may read it only if it declares it in ``reads``."""
@@ -27,7 +31,7 @@ def quantity(compute):
         return self._values[name]
 
     read.__doc__ = compute.__doc__
-    return property(read)
+    return Quantity(read)
 
 
 class TeacherState:
@@ -36,7 +40,8 @@ class TeacherState:
     A weighting declares the quantities it reads (``reads``); the state
     computes those on first read, once, and refuses the others, so a
     weighting pays for what it reads and nothing is computed twice. They
-    are detached unless ``keep_gradients``. K counts all teachers, K_l
+    are detached unless ``keep_gradients``. ``QUANTITIES``: the names of
+    the ``@quantity`` methods, in their order. K counts all teachers, K_l
     those with logits (``logit_teachers``). ``names``, ``logit_teachers``,
     ``points``, ``num_samples``, ``num_teachers``, ``dtype`` and
     :meth:`uniform` need no declaration.
@@ -59,11 +64,6 @@ class TeacherState:
         reader (str): who reads, for the error message.
         keep_gradients (bool): whether quantities keep their graph.
     """
-
-    QUANTITIES = ('kl', 'feature_loss', 'teacher_ce', 'teacher_accuracy',
-                  'student_ce', 'entropy', 'teacher_summary',
-                  'student_summary', 'embeddings', 'gram', 'connected_ce',
-                  'cosine', 'kd_grads', 'lookahead_credit')
 
     def __init__(self, names, logit_teachers, points, student, teachers, kl,
                  feature_loss, connected=None, view=None,
@@ -183,6 +183,11 @@ class TeacherState:
         return logits
 
     @quantity
+    def embeddings(self):
+        """K teacher embeddings, (B, D_k) each."""
+        return [r.embedding for r in self.teachers]
+
+    @quantity
     def gram(self):
         """(B, B·(K+1)): row i of concat[G_1 … G_K, G_s] with G = F Fᵀ,
         F (B, ·) the flattened last feature level of each teacher and of the
@@ -191,24 +196,6 @@ class TeacherState:
         levels.append(self.student.features[-1].detach())
         flat = [level.flatten(1) for level in levels]
         return torch.cat([f @ f.t() for f in flat], dim=1)
-
-    @quantity
-    def embeddings(self):
-        """K teacher embeddings, (B, D_k) each."""
-        return [r.embedding for r in self.teachers]
-
-    @quantity
-    def cosine(self):
-        """(B, K) cosine of the pooled connected student feature (global
-        average pool, averaged over levels) and each teacher's embedding
-        (MTKD-RL)."""
-        return torch.stack([
-            F.cosine_similarity(
-                torch.stack([c.detach().mean(dim=(2, 3))
-                             for c in self._connected[name]]).mean(dim=0),
-                record.embedding, dim=1)
-            for name, record in zip(self.names, self.teachers)
-        ], dim=1)
 
     @quantity
     def connected_ce(self):
@@ -224,6 +211,19 @@ class TeacherState:
                 for name, model, record in zip(
                     self.names, self._teacher_models, self.teachers)
             ], dim=1)
+
+    @quantity
+    def cosine(self):
+        """(B, K) cosine of the pooled connected student feature (global
+        average pool, averaged over levels) and each teacher's embedding
+        (MTKD-RL)."""
+        return torch.stack([
+            F.cosine_similarity(
+                torch.stack([c.detach().mean(dim=(2, 3))
+                             for c in self._connected[name]]).mean(dim=0),
+                record.embedding, dim=1)
+            for name, record in zip(self.names, self.teachers)
+        ], dim=1)
 
     @quantity
     def kd_grads(self):
@@ -266,3 +266,8 @@ class TeacherState:
                     products.new_zeros(self.num_samples).index_add(
                         0, index, products) * counts)
         return torch.stack(credit, dim=1)
+
+
+TeacherState.QUANTITIES = tuple(
+    name for name, value in vars(TeacherState).items()
+    if isinstance(value, Quantity))
