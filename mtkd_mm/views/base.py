@@ -8,6 +8,7 @@ import torch
 
 from mtkd_mm.errors import BuildError
 from .distributions import SOFTMAX
+from .record import ModelRecord
 from .recorder import Recorder
 
 
@@ -16,6 +17,13 @@ def as_levels(output):
     if torch.is_tensor(output):
         return [output]
     return list(output)
+
+
+def pooled_levels(levels):
+    """(B, D): the global average pool of each level (B, D, H_l, W_l),
+    averaged over the levels (the detection views' embedding)."""
+    return torch.stack([level.mean(dim=(2, 3)) for level in levels]).mean(
+        dim=0)
 
 
 def is_instance(model, path):
@@ -37,8 +45,8 @@ class TaskView(metaclass=ABCMeta):
     probabilities: :class:`~mtkd_mm.views.distributions.Softmax` unless
     the heads classify with a sigmoid per class; its points carry it),
     ``default_feature_place`` and ``default_feature_levels``, and implement
-    :meth:`student_loss`, :meth:`teacher_record` and
-    :meth:`classify_features`.
+    :meth:`student_loss`, :meth:`teacher_head` (or the whole
+    :meth:`teacher_record`) and :meth:`classify_features`.
 
     Args:
         feature_place (str, optional): dotted path of the module whose
@@ -137,10 +145,29 @@ class TaskView(metaclass=ABCMeta):
     def student_loss(self, student, inputs, data_samples):
         """Run the student's own loss; return (losses, record, points)."""
 
-    @abstractmethod
     def teacher_record(self, teacher, inputs, points, student_record):
         """The teacher's record on the student's points (call under
-        ``torch.no_grad()``)."""
+        ``torch.no_grad()``): its levels at the feature place, its
+        :meth:`embed` and its :meth:`teacher_head`."""
+        recorder = self.feature_recorder(teacher)
+        with recorder.on():
+            extracted = teacher.extract_feat(inputs)
+        features = self.select_levels(recorder.outputs['features'])
+        logits, context = self.teacher_head(teacher, extracted, points,
+                                            student_record)
+        return ModelRecord(
+            features=features,
+            embedding=self.embed(extracted, features),
+            logits=logits,
+            context=context)
+
+    def teacher_head(self, teacher, extracted, points, student_record):
+        """The teacher's (P, C) logits on the student's points from
+        ``extract_feat``'s output (None: features only) and the record's
+        context."""
+        raise NotImplementedError(
+            f'{type(self).__name__} implements neither teacher_head nor '
+            'teacher_record')
 
     def why_no_look_ahead(self, student):
         """Why :meth:`look_ahead` cannot make ``student``'s loss twice

@@ -55,14 +55,8 @@ class ClassificationView(TaskView):
             distribution=self.distribution)
         return losses, record, points
 
-    def teacher_record(self, teacher, inputs, points, student_record):
-        recorder = self.feature_recorder(teacher)
-        with recorder.on():
-            extracted = teacher.extract_feat(inputs)
-        return ModelRecord(
-            features=self.select_levels(recorder.outputs['features']),
-            embedding=self.embed(extracted, None),
-            logits=teacher.head(extracted))
+    def teacher_head(self, teacher, extracted, points, student_record):
+        return teacher.head(extracted), None
 
     def can_classify_features(self):
         return self.feature_place == 'backbone' and self.feature_levels == [

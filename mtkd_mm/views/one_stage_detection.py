@@ -8,7 +8,7 @@ import torch
 
 from mtkd_mm.registry import TASK_VIEWS
 
-from .base import BuildError, TaskView
+from .base import BuildError, TaskView, pooled_levels
 from .distributions import SIGMOID
 from .record import ModelRecord, Points
 from .twice_differentiable import replayed_sampling, torch_focal_loss
@@ -126,8 +126,7 @@ class OneStageDetectionView(TaskView):
         return model.bbox_head.num_classes
 
     def embed(self, extracted, features):
-        pooled = [level.mean(dim=(2, 3)) for level in extracted]
-        return torch.stack(pooled).mean(dim=0)
+        return pooled_levels(extracted)
 
     def student_loss(self, student, inputs, data_samples):
         head = student.bbox_head
@@ -165,19 +164,12 @@ class OneStageDetectionView(TaskView):
         return flat_head_logits(teacher.bbox_head, cls_scores)[
             points.sample_index, student_record.context['prior']]
 
-    def teacher_record(self, teacher, inputs, points, student_record):
-        recorder = self.feature_recorder(teacher)
-        with recorder.on():
-            extracted = teacher.extract_feat(inputs)
+    def teacher_head(self, teacher, extracted, points, student_record):
         logits = None
         if self.why_features_only(teacher) is None:
             logits = self._classify(teacher, extracted, points,
                                     student_record)
-        return ModelRecord(
-            features=self.select_levels(recorder.outputs['features']),
-            embedding=self.embed(extracted, None),
-            logits=logits,
-            context=student_record.context)
+        return logits, student_record.context
 
     @contextmanager
     def look_ahead(self, student, num_images, last_batch=False):

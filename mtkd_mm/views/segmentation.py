@@ -59,18 +59,10 @@ class SegmentationView(TaskView):
             distribution=self.distribution)
         return losses, record, points
 
-    def teacher_record(self, teacher, inputs, points, student_record):
-        recorder = self.feature_recorder(teacher)
-        with recorder.on():
-            extracted = teacher.extract_feat(inputs)
-        features = self.select_levels(recorder.outputs['features'])
-        logits = teacher.decode_head(extracted)
-        return ModelRecord(
-            features=features,
-            embedding=self.embed(None, features),
-            logits=flatten_pixels(logits, student_record.context['size']),
-            context=dict(extracted=extracted,
-                         size=student_record.context['size']))
+    def teacher_head(self, teacher, extracted, points, student_record):
+        size = student_record.context['size']
+        return (flatten_pixels(teacher.decode_head(extracted), size),
+                dict(extracted=extracted, size=size))
 
     def can_classify_features(self):
         return self.feature_place == 'backbone' and self.feature_levels == [

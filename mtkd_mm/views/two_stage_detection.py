@@ -3,11 +3,9 @@ standard RoI head, e.g. Faster R-CNN)."""
 import inspect
 from contextlib import contextmanager
 
-import torch
-
 from mtkd_mm.registry import TASK_VIEWS
 
-from .base import BuildError, TaskView
+from .base import BuildError, TaskView, pooled_levels
 from .record import ModelRecord, Points
 from .twice_differentiable import (TwiceDifferentiableRoIAlign,
                                    recorded_sampling, replayed_sampling,
@@ -70,8 +68,7 @@ class TwoStageDetectionView(TaskView):
         return self.num_classes(model) + 1  # RoI logits include background
 
     def embed(self, extracted, features):
-        pooled = [level.mean(dim=(2, 3)) for level in extracted]
-        return torch.stack(pooled).mean(dim=0)
+        return pooled_levels(extracted)
 
     def student_loss(self, student, inputs, data_samples):
         recorder = self.feature_recorder(student)
@@ -131,20 +128,13 @@ class TwoStageDetectionView(TaskView):
                     samplers_of(student), num_images, first_draws):
             yield
 
-    def teacher_record(self, teacher, inputs, points, student_record):
-        recorder = self.feature_recorder(teacher)
-        with recorder.on():
-            extracted = teacher.extract_feat(inputs)
+    def teacher_head(self, teacher, extracted, points, student_record):
+        rois = student_record.context['rois']
         logits = None
         if has_roi_classifier(teacher):
-            rois = student_record.context['rois']
             logits = teacher.roi_head._bbox_forward(extracted,
                                                     rois)['cls_score']
-        return ModelRecord(
-            features=self.select_levels(recorder.outputs['features']),
-            embedding=self.embed(extracted, None),
-            logits=logits,
-            context=dict(rois=student_record.context['rois']))
+        return logits, dict(rois=rois)
 
     def can_classify_features(self):
         return self.feature_place == 'neck' and self.feature_levels is None
