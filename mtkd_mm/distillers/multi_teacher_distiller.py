@@ -309,8 +309,10 @@ class MultiTeacherDistiller(BaseModel):
                    and self.weighting.weights_carry_gradients)
         state = TeacherState(
             self.teacher_names, self.logit_teachers, points, student,
-            teachers, kl, feature, connected=connected, view=self.view,
-            teacher_models=[model for _, model in self.teachers.items()],
+            teachers, kl, feature, connected=connected,
+            classify_connected=partial(self._classify_connected, teachers,
+                                       points),
+            summary_uses_probabilities=self.view.summary_uses_probabilities,
             reads=self.weighting.reads,
             reader=type(self.weighting).__name__, keep_gradients=learned)
         self._check_finite(kl, feature)
@@ -500,6 +502,13 @@ class MultiTeacherDistiller(BaseModel):
                     for c, t in zip(connected[name], teacher.features)
                 ]).mean(dim=0))
         return connected, torch.stack(losses, dim=1)
+
+    def _classify_connected(self, records, points, k, levels):
+        """Teacher k's head on connected student feature ``levels``: (P, C)
+        logits of ``points`` (``records``: the teachers')."""
+        models = [model for _, model in self.teachers.items()]
+        return self.view.classify_features(models[k], records[k], levels,
+                                           points)
 
     def _check_finite(self, kl, feature):
         """Stop with the teacher's and the loss's name on NaN or inf."""

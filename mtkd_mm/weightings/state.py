@@ -56,8 +56,11 @@ class TeacherState:
         feature_loss (Tensor): (B, K) per-sample feature loss.
         connected (dict, optional): teacher name → connected student
             feature levels (``cosine``, ``connected_ce``).
-        view (TaskView, optional) and teacher_models (list[nn.Module],
-            optional): to classify connected features (``connected_ce``).
+        classify_connected (callable, optional): ``(k, levels)`` → (P, C)
+            logits of teacher k's head on connected student feature
+            levels (``connected_ce``).
+        summary_uses_probabilities (bool): whether the summaries are mean
+            class probabilities (False: the logits, points are samples).
         given (dict, optional): precomputed values of quantities.
         reads (iterable[str], optional): the quantities that may be read;
             None: all (for tests).
@@ -66,8 +69,8 @@ class TeacherState:
     """
 
     def __init__(self, names, logit_teachers, points, student, teachers, kl,
-                 feature_loss, connected=None, view=None,
-                 teacher_models=None, given=None, reads=None,
+                 feature_loss, connected=None, classify_connected=None,
+                 summary_uses_probabilities=True, given=None, reads=None,
                  reader='weighting', keep_gradients=False):
         self.names = names
         self.logit_teachers = logit_teachers
@@ -77,10 +80,8 @@ class TeacherState:
         self._kl = kl
         self._feature_loss = feature_loss
         self._connected = connected
-        self._view = view
-        self._teacher_models = teacher_models
-        self.summary_uses_probabilities = (
-            view.summary_uses_probabilities if view is not None else True)
+        self._classify_connected = classify_connected
+        self.summary_uses_probabilities = summary_uses_probabilities
         self.reads = None if reads is None else frozenset(reads)
         self.reader = reader
         self.keep_gradients = keep_gradients
@@ -204,12 +205,9 @@ class TeacherState:
         with torch.no_grad():
             return torch.stack([
                 self.points.cross_entropy(
-                    self._view.classify_features(
-                        model, record,
-                        [c.detach() for c in self._connected[name]],
-                        self.points))
-                for name, model, record in zip(
-                    self.names, self._teacher_models, self.teachers)
+                    self._classify_connected(
+                        k, [c.detach() for c in self._connected[name]]))
+                for k, name in enumerate(self.names)
             ], dim=1)
 
     @quantity
