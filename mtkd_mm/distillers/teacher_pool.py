@@ -1,5 +1,6 @@
 """Build, load and freeze the teachers."""
 import logging
+import os
 import os.path as osp
 
 import torch
@@ -58,9 +59,10 @@ def build_model(cfg, who, key):
 def load_weights(model, checkpoint, who, key):
     """Load ``checkpoint`` (path or URL, safe loader) into ``model``;
     raise a :class:`BuildError` naming ``who`` unless it fits exactly."""
-    if not isinstance(checkpoint, str):
+    if not isinstance(checkpoint, (str, os.PathLike)):
         raise BuildError(f'{who}: {key} must be a path or URL, got '
                          f'{checkpoint!r}')
+    checkpoint = os.fspath(checkpoint)
     if osp.isdir(checkpoint):
         raise BuildError(f"{who}: {key} '{checkpoint}' is a directory, not "
                          'a checkpoint file')

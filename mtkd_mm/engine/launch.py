@@ -125,9 +125,10 @@ def check_checkpoint(path, option):
     no code); a zip checkpoint is memory-mapped, so a large one is not read
     twice.
     """
-    if not isinstance(path, str):
+    if not isinstance(path, (str, os.PathLike)):
         raise ToolError(f'{option}: a checkpoint path is needed, got '
                         f'{path!r}')
+    path = os.fspath(path)
     if osp.isdir(path):
         raise ToolError(f"{option}: '{path}' is a directory, not a "
                         'checkpoint file')

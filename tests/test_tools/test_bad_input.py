@@ -568,7 +568,7 @@ def test_legacy_checkpoint_is_accepted(tool, tmp_path, distiller_checkpoint):
     torch.save(torch.load(distiller_checkpoint), legacy,
                _use_new_zipfile_serialization=False)
     export = load_tool_module('tools/model_converters/export_student.py')
-    assert export.export_student(str(legacy), str(tmp_path / 'out.pth')) > 0
+    assert export.export_student(legacy, tmp_path / 'out.pth') > 0  # Paths
     from mtkd_mm.engine.launch import check_checkpoint
     assert 'state_dict' in check_checkpoint(str(legacy), 'checkpoint')
 
