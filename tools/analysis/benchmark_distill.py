@@ -35,6 +35,7 @@ from pathlib import Path
 
 import torch
 from mmengine.logging import MessageHub
+from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -76,10 +77,17 @@ def parse_args():
     return parser.parse_args()
 
 
+def clock():
+    """``time.perf_counter()`` once the GPU's queued work is done."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
 def timed(fn):
-    start = time.perf_counter()
+    start = clock()
     fn()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 class ModuleTimer:
@@ -91,10 +99,10 @@ class ModuleTimer:
         module.register_forward_hook(self._stop)
 
     def _start(self, module, args):
-        self._t0 = time.perf_counter()
+        self._t0 = clock()
 
     def _stop(self, module, args, output):
-        self.total += time.perf_counter() - self._t0
+        self.total += clock() - self._t0
 
     def take(self):
         value, self.total = self.total, 0.0
@@ -153,30 +161,34 @@ def label(module):
     return name if value is None else f'{name}({value:g})'
 
 
-def main():
-    args = parse_args()
-    torch.manual_seed(0)
-    cfg = load_config(args.config, args.cfg_options)
+def build_distiller(cfg, device='cpu'):
+    """The config's distiller (SyncBN reverted, as a single-process run
+    does) in train mode on ``device``, its optim wrapper and the
+    student's."""
     init_default_scope(cfg.get('default_scope', 'mmengine'))
     model_cfg = copy.deepcopy(cfg.model)
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    distiller = MODELS.build(model_cfg)
+    distiller = revert_sync_batchnorm(MODELS.build(model_cfg))
     distiller.init_weights()
-    distiller.train()
-    student = distiller.student
+    distiller.to(device).train()
     optim = build_optim_wrapper(distiller, copy.deepcopy(cfg.optim_wrapper))
     student_optim = build_optim_wrapper(
-        student,
+        distiller.student,
         {k: v for k, v in cfg.optim_wrapper.items() if k != 'constructor'})
-    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
-    batches, iterator = [], iter(loader)
-    for _ in range(args.iters + args.warmup):
-        batches.append(next(iterator))
+    return distiller, optim, student_optim
 
-    batch_size = cfg.train_dataloader.batch_size
-    variants = build_variants(distiller, args, batch_size,
-                              model_cfg.teachers)
+
+def measure(distiller, optim, student_optim, batches, variants, warmup,
+            update_interval=None):
+    """Time ``batches`` (the first ``warmup`` untimed) as the module
+    docstring says; ``variants`` as :func:`build_variants` gives them, the
+    first the reference. Returns the medians and ratios."""
+    iters = len(batches) - warmup
+    device = next(distiller.student.parameters()).device
+    for _, module in variants.values():
+        module.to(device)
+    student = distiller.student
     timers = {name: ModuleTimer(m) for name, (part, m) in variants.items()
               if part != 'teachers'}
     pools = {f'{name}.': m for name, (part, m) in variants.items()
@@ -186,20 +198,22 @@ def main():
         name: build_optim_wrapper(m, m.optim_wrapper_cfg)
         for name, (_, m) in variants.items() if isinstance(m, Learner)
     }
+    batch_size = len(batches[0]['data_samples'])
     for name in learner_optim:
-        variants[name][1].attach(distiller, optim, batch_size)
-        interval = args.update_interval or variants[name][1].update_interval
-        if interval > args.warmup + args.iters:
+        variants[name][1].attach(distiller.student_look_ahead(optim),
+                                 batch_size)
+        interval = update_interval or variants[name][1].update_interval
+        if interval > len(batches):
             print(f'warning: {name} updates every {interval} iterations, '
-                  f'after the {args.warmup + args.iters} timed here: its '
-                  'update is not timed (set --update-interval)')
+                  f'after the {len(batches)} timed here: its update is not '
+                  'timed (set --update-interval)')
     names = distiller.teacher_names
     times = defaultdict(list)
     update_seconds = defaultdict(float)
     hub = MessageHub.get_current_instance()
     for index, batch in enumerate(batches):
         hub.update_info('iter', index)
-        record = index >= args.warmup
+        record = index >= warmup
         t_student = timed(lambda: student.train_step(batch, student_optim))
         data = distiller.data_preprocessor(batch, True)
         with torch.no_grad():
@@ -219,7 +233,7 @@ def main():
             t_distill[name] = timed(lambda: distiller.train_step(batch, optim))
             if name in learner_optim:
                 module.observe(batch)
-            interval = args.update_interval or getattr(
+            interval = update_interval or getattr(
                 module, 'update_interval', 1)
             if name in learner_optim and (index + 1) % interval == 0:
                 t_update = timed(lambda: module.learn(
@@ -246,8 +260,7 @@ def main():
                    f'{reference_pool[:-1]}'] = total / teachers[reference_pool]
     reference = next(iter(variants))
     for name in variants:
-        result[f'agent_update_per_iter.{name}'] = (
-            update_seconds[name] / args.iters)
+        result[f'agent_update_per_iter.{name}'] = update_seconds[name] / iters
         result[f'distill_step_with_update.{name}'] = (
             result[f'distill_step.{name}'] +
             result[f'agent_update_per_iter.{name}'])
@@ -256,8 +269,28 @@ def main():
         result[f'step_ratio.{name}/{reference}'] = (
             result[f'distill_step_with_update.{name}'] /
             result[f'distill_step_with_update.{reference}'])
-    result['peak_rss_mib'] = resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main():
+    args = parse_args()
+    torch.manual_seed(0)
+    cfg = load_config(args.config, args.cfg_options)
+    distiller, optim, student_optim = build_distiller(cfg)
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    batches, iterator = [], iter(loader)
+    for _ in range(args.iters + args.warmup):
+        batches.append(next(iterator))
+    variants = build_variants(distiller, args,
+                              cfg.train_dataloader.batch_size,
+                              cfg.model.teachers)
+    result = measure(distiller, optim, student_optim, batches, variants,
+                     args.warmup, args.update_interval)
+    result['peak_rss_mib'] = peak_rss_mib()
     result['iters'] = args.iters
     result['config'] = args.config
     result['machine'] = machine()
@@ -265,7 +298,6 @@ def main():
         if isinstance(value, float):
             print(f'{key:>40s}: {value:.4f}')
     print(json.dumps(result))
-
 
 if __name__ == '__main__':
     main()
