@@ -357,8 +357,7 @@ class MultiTeacherDistiller(BaseModel):
         offers its learners, with the virtual steps of the student's
         ``optim_wrapper``."""
         return StudentLookAhead(
-            loss=partial(self._look_ahead_loss_of_batch,
-                         optim_wrapper.optimizer),
+            loss=partial(self._look_ahead_loss_of_batch, optim_wrapper),
             why_not=partial(self.why_no_look_ahead, optim_wrapper),
             keep_draws=self.view.keep_draws_for_look_ahead)
 
@@ -384,11 +383,12 @@ class MultiTeacherDistiller(BaseModel):
                     'reference uses plain BN)')
         return None
 
-    def _look_ahead_loss_of_batch(self, optimizer, data_batch, virtual_steps,
-                                  last_batch):
+    def _look_ahead_loss_of_batch(self, optim_wrapper, data_batch,
+                                  virtual_steps, last_batch):
         data = self.data_preprocessor(data_batch, True)
         return self.look_ahead_loss(data['inputs'], data['data_samples'],
-                                    optimizer, virtual_steps, last_batch)
+                                    optim_wrapper.optimizer, virtual_steps,
+                                    last_batch)
 
     def look_ahead_loss(self, inputs, data_samples, optimizer, virtual_steps,
                         last_batch):
