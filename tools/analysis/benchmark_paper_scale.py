@@ -123,6 +123,9 @@ def benchmark(task, args, device):
                          for i in range(len(cfg.model.teachers))})
     cfg.model.student.backbone.init_cfg = None
     cfg.model.student.pop('pretrained', None)  # mmseg's
+    # every run steps the same student: at the config's rate, without its
+    # warm-up, a random detector diverges within a few steps
+    cfg.optim_wrapper.optimizer.lr = 0.0
     distiller, optim, student_optim = build_distiller(cfg, device)
     size = tuple(max(32, round(side * args.scale / 32) * 32)
                  for side in train_size(cfg.train_dataloader.dataset.pipeline))
