@@ -23,5 +23,12 @@ class NonFiniteLossError(FloatingPointError):
     """A distillation loss became NaN or infinite (names the teacher)."""
 
 
+def missing_type(error):
+    """The registry's message if ``error`` (a ``KeyError`` of a build) says a
+    type is not in a registry, else None."""
+    message = str(error.args[0]) if error.args else ''
+    return message if 'registry' in message else None
+
+
 INPUT_ERRORS = (BuildError, PackageImportError, CheckpointError,
                 NonFiniteLossError)

@@ -12,7 +12,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from mtkd_mm.checkpoint_fit import misfit, state_dict_of
 from mtkd_mm.config_refs import read_config
-from mtkd_mm.errors import BuildError, CheckpointError
+from mtkd_mm.errors import BuildError, CheckpointError, missing_type
 from mtkd_mm.packages import import_scope
 from mtkd_mm.registry import MODELS
 
@@ -50,10 +50,9 @@ def build_model(cfg, who, key):
     try:
         return MODELS.build(cfg)
     except KeyError as error:
-        message = str(error.args[0]) if error.args else ''
-        if 'registry' not in message:
+        if missing_type(error) is None:
             raise
-        raise BuildError(f'{who}: {key}: {message}') from error
+        raise BuildError(f'{who}: {key}: {missing_type(error)}') from error
 
 
 def load_weights(model, checkpoint, who, key):

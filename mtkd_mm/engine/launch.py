@@ -25,7 +25,7 @@ from mtkd_mm.checkpoint_safety import why_unloadable
 from mtkd_mm.config_refs import read_config
 from mtkd_mm.engine.data_errors import explain_data_error
 from mtkd_mm.engine.distiller_of import distiller_of
-from mtkd_mm.errors import INPUT_ERRORS, CheckpointError
+from mtkd_mm.errors import INPUT_ERRORS, CheckpointError, missing_type
 from mtkd_mm.packages import import_scope
 
 
@@ -275,8 +275,6 @@ def build_runner(cfg):
             return RUNNERS.build(cfg)
         return Runner.from_cfg(cfg)
     except KeyError as error:
-        message = str(error.args[0]) if error.args else ''
-        if 'registry' not in message:
+        if missing_type(error) is None:
             raise
-        # a type missing from a registry: the registry says which
-        raise ToolError(message) from error
+        raise ToolError(missing_type(error)) from error
