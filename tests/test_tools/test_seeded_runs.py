@@ -1,7 +1,7 @@
 """The benchmarks' summary over seeds (tools/analysis/seeded_runs.py)."""
 import pytest
 
-from tests.conftest import load_tool_module
+from tests.conftest import REPO, load_tool_module
 
 summarise = load_tool_module('tools/analysis/seeded_runs.py').summarise
 
@@ -33,3 +33,23 @@ def test_plain_student_has_no_gain():
     plain = {0: 70.0, 1: 74.0}
     summary = summarise(plain, plain)
     assert 'gain' not in summary and summary['mean'] == pytest.approx(72.0)
+
+
+def test_benchmark_runs_pin_threads_and_kernels_and_repeat_to_the_bit(
+        workspace):
+    seeded_runs = load_tool_module('tools/analysis/seeded_runs.py')
+    env = seeded_runs.repo_env()
+    assert env['OMP_NUM_THREADS'] == '2'
+    assert env['ONEDNN_MAX_CPU_ISA'] == 'AVX2'
+    assert seeded_runs.benchmark_machine()['run_env'] == {
+        'OMP_NUM_THREADS': '2', 'ONEDNN_MAX_CPU_ISA': 'AVX2',
+        'ATEN_CPU_CAPABILITY': 'avx2', 'MKL_CBWR': 'AVX2'}
+    kernels = load_tool_module('tools/analysis/kernel_reproducibility.py')
+    config = REPO / 'configs' / 'shapes' / 'resnet18_narrow_shapes.py'
+    options = ['train_cfg.max_iters=10', 'train_cfg.val_interval=11',
+               'default_hooks.checkpoint.interval=10']
+    digests = []
+    for run in ('a', 'b'):
+        seeded_runs.train(config, workspace / run, options, cwd=workspace)
+        digests.append(kernels.final_weights(workspace / run, 10)[1])
+    assert digests[0] == digests[1]

@@ -55,7 +55,6 @@ import argparse
 import functools
 import hashlib
 import json
-import os
 import shlex
 import sys
 import time
@@ -68,11 +67,11 @@ from mmengine.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'data'))
-from machine import machine  # noqa: E402
 from make_shapes import data_digest, make_shapes  # noqa: E402
 from print_metric import last_value  # noqa: E402
-from seeded_runs import (REPO, Progress, save_initial_weights,  # noqa: E402
-                         summarise, train)
+from seeded_runs import (BENCHMARK_THREADS, REPO, Progress,  # noqa: E402
+                         benchmark_machine, save_initial_weights, summarise,
+                         train)
 from seeded_runs import log as _log  # noqa: E402
 NUM_TRAIN, NUM_VAL, STUDENT_IMAGES, IMG_SIZE, DATA_SEED = 960, 120, 120, 128, 1
 
@@ -338,7 +337,9 @@ def parse_args():
     parser.add_argument('--work-dir', type=Path,
                         default=Path('work_dirs/kd_gain'))
     parser.add_argument('--jobs', type=int, default=1,
-                        help='trainings run at once (a bigger machine)')
+                        help='trainings run at once, each with '
+                        f'{BENCHMARK_THREADS} threads (a machine with '
+                        f'{BENCHMARK_THREADS} × JOBS cores)')
     return parser.parse_args()
 
 
@@ -348,8 +349,7 @@ def main():
     for domain in {TASKS[name].domain for name in args.tasks}:
         make_data(domain)
     out = args.work_dir / 'kd_gain.json'
-    this_machine = machine()
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    this_machine = benchmark_machine()
     results = json.loads(out.read_text()) if out.exists() else {'tasks': {}}
     for task in results['tasks'].values():  # written before 'commands'
         if 'command' in task:
@@ -384,7 +384,7 @@ def main():
             start = time.time()
             run_dir.mkdir(parents=True, exist_ok=True)
             (run_dir / 'config.py').write_text(config)
-            train(run_dir / 'config.py', run_dir, threads=threads)
+            train(run_dir / 'config.py', run_dir)
             metric = last_value(run_dir, task.metric)
             (run_dir / 'result.json').write_text(json.dumps(
                 dict(config=config, metric=metric, machine=this_machine)))
@@ -405,7 +405,7 @@ def main():
             + [command],
             metric=task.metric, seeds=args.seeds,
             teachers={t: m for t, (_, m) in teachers.items()},
-            machine=this_machine, threads_per_run=threads,
+            machine=this_machine, threads_per_run=BENCHMARK_THREADS,
             data=data_digest(data_root(task.domain)),
             methods={**{m: summarise(kept_runs(b), plain)
                         for m, b in before.get('methods', {}).items()},

@@ -9,27 +9,47 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine  # noqa: E402
 
 
 def log(tool, message):
     print(f'[{tool} {time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
-def repo_env(threads=None):
-    """The environment with the repository on PYTHONPATH (and
-    ``OMP_NUM_THREADS`` when ``threads`` is given)."""
-    env = dict(os.environ, PYTHONUNBUFFERED='1', PYTHONPATH=os.pathsep.join(
-        p for p in (str(REPO), os.environ.get('PYTHONPATH')) if p))
-    if threads:
-        env['OMP_NUM_THREADS'] = str(threads)
-    return env
+# Every benchmark run trains with the same thread count and CPU kernels on
+# any x86-64 machine with AVX2: the thread count and oneDNN's choice of
+# kernels by the CPU's instructions each change the trained weights
+# (kernel_reproducibility.py; torch's own kernels and MKL's did not, and are
+# pinned as well).
+BENCHMARK_THREADS = 2
+PORTABLE_KERNELS = {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'ATEN_CPU_CAPABILITY': 'avx2',
+                    'MKL_CBWR': 'AVX2'}
 
 
-def train(config, work_dir, options=(), threads=None, echo=False, cwd=None):
-    """``tools/train.py CONFIG --work-dir WORK_DIR`` in a process of its own,
-    its output in ``WORK_DIR/output.txt`` (with ``echo``, its progress lines
-    also on the console), from the directory ``cwd`` (default: this one);
-    exits with the log's tail on failure."""
+def benchmark_machine():
+    """``machine.machine()`` of this process, with ``run_env``: what its
+    training runs add to their environment."""
+    return machine() | dict(run_env=dict(
+        OMP_NUM_THREADS=str(BENCHMARK_THREADS), **PORTABLE_KERNELS))
+
+
+def repo_env(threads=BENCHMARK_THREADS, kernels=PORTABLE_KERNELS):
+    """The environment with the repository on PYTHONPATH, ``threads`` as
+    ``OMP_NUM_THREADS`` and the variables ``kernels``."""
+    return dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS=str(threads),
+                PYTHONPATH=os.pathsep.join(
+                    p for p in (str(REPO), os.environ.get('PYTHONPATH'))
+                    if p), **kernels)
+
+
+def train(config, work_dir, options=(), threads=BENCHMARK_THREADS,
+          echo=False, cwd=None, kernels=PORTABLE_KERNELS):
+    """``tools/train.py CONFIG --work-dir WORK_DIR`` in a process of its own
+    (environment: :func:`repo_env`), its output in ``WORK_DIR/output.txt``
+    (with ``echo``, its progress lines also on the console), from the
+    directory ``cwd`` (default: this one); exits with the log's tail on
+    failure."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(REPO / 'tools' / 'train.py'), str(config),
@@ -39,7 +59,7 @@ def train(config, work_dir, options=(), threads=None, echo=False, cwd=None):
     with open(work_dir / 'output.txt', 'w') as out:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
-                                env=repo_env(threads), cwd=cwd)
+                                env=repo_env(threads, kernels), cwd=cwd)
         for line in proc.stdout:
             out.write(line)
             if echo and ('Iter(train)' in line or 'Iter(val)' in line):

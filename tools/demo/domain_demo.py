@@ -57,10 +57,9 @@ from typing import NamedTuple
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'analysis'))
 sys.path.insert(0, str(REPO / 'tools' / 'data'))
-from machine import machine  # noqa: E402
 from make_shapes import data_digest  # noqa: E402
 from print_metric import last_value  # noqa: E402
-from seeded_runs import (Progress, log, repo_env,  # noqa: E402
+from seeded_runs import (Progress, benchmark_machine, log, repo_env,  # noqa: E402
                          save_initial_weights, summarise, train)
 
 DOMAINS = {'clean': 0, 'dark': 1, 'noisy': 2}  # domain → its data seed
@@ -393,7 +392,7 @@ def main():
         seeds=args.seeds, teachers=teachers,
         **{f'teacher_{task.key}_by_domain': by_domain},
         plain_student_by_domain=plain_by_domain, students=summaries,
-        weights=weights, machine=machine(),
+        weights=weights, machine=benchmark_machine(),
         data={d: data_digest(REPO / 'data' / f'shapes_{d}')
               for d in DOMAINS}), indent=2))
     print('\n' + text)
