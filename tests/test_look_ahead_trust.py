@@ -10,6 +10,7 @@ from mtkd_mm.learning.learner import replay
 from mtkd_mm.weightings import LookAheadTrust
 from mtkd_mm.weightings.look_ahead_trust import (NUM_FEATURES,
                                                  embedding_features,
+                                                 neighbourhood_credit,
                                                  standardised_credit,
                                                  trust_observation)
 from tests.test_weightings import (NUM_CLASSES, TEMPERATURE,
@@ -270,7 +271,33 @@ def test_competence_heads_read_and_store_the_embeddings():
     close(entry['embeddings'][:, 6], first.square().mean(dim=1).sqrt().log())
 
 
+def test_neighbourhood_credit_is_the_mean_over_the_nearest_samples():
+    features = torch.tensor([[0.0], [0.1], [5.0], [5.3], [9.0]])
+    credit = torch.tensor([[1., 0.], [3., 0.], [0., 2.], [0., 4.], [7., 7.]])
+    close(neighbourhood_credit(credit, features, 2),
+          torch.tensor([[2., 0.], [2., 0.], [0., 3.], [0., 3.], [3.5, 5.5]]))
+    # more neighbours than samples: the batch mean for every sample
+    close(neighbourhood_credit(credit, features, 9),
+          credit.mean(dim=0).expand(5, 2))
+
+
+def test_the_state_policy_learns_from_the_neighbourhood_credit():
+    weighting = build(credit_neighbours=3)
+    assert 'embeddings' in weighting.reads
+    state = detection_state()
+    weighting(state)
+    (entry, ) = weighting.experience.drain()
+    assert 'embeddings' not in entry and 'observation' in entry
+    features = embedding_features([t.embedding for t in state.teachers])
+    close(entry['credit'],
+          neighbourhood_credit(state.lookahead_credit, features, 3))
+    assert not torch.allclose(entry['credit'], state.lookahead_credit)
+
+
 def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match='credit_neighbours needs '
+                       "policy='expected'"):
+        LookAheadTrust(policy='reinforce', credit_neighbours=4)
     with pytest.raises(ValueError, match="policy='expected' needs a reward "
                        'per teacher'):
         LookAheadTrust(reward='reference')

@@ -30,3 +30,10 @@ custom_hooks = [
     dict(type='mtkd_mm.TeacherEvalHook'),
     dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
 ]
+# the mean weight per teacher on each domain's images over the iterations
+# (domain_weight/<domain>/<teacher>): vis_data/scalars.json and TensorBoard
+# (tensorboard --logdir WORK_DIR)
+visualizer = dict(vis_backends=[
+    dict(type='LocalVisBackend'),
+    dict(type='TensorboardVisBackend')
+])

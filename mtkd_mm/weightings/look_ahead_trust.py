@@ -103,6 +103,17 @@ def standardised_credit(credit):
     return relative / relative.std(unbiased=False).clamp(min=1e-12)
 
 
+def neighbourhood_credit(credit, features, neighbours):
+    """Each sample's credit (B, K) averaged over its ``neighbours`` nearest
+    samples of the batch (itself included) by the Euclidean distance of
+    their teacher-embedding features (B, F) (:func:`embedding_features`):
+    images alike for the teachers share one target."""
+    count = min(neighbours, len(credit))
+    nearest = torch.cdist(features, features).topk(
+        count, dim=1, largest=False).indices
+    return credit[nearest].mean(dim=1)
+
+
 @WEIGHTINGS.register_module()
 class LookAheadTrust(Learner, TeacherWeighting):
     """Per-sample teacher weights from a learnt policy (ours, not a
@@ -130,6 +141,11 @@ class LookAheadTrust(Learner, TeacherWeighting):
             (each teacher's answer on the image), ``'embeddings'`` (each
             teacher's embedding, :class:`CompetenceHeads`) or ``'both'``
             (the sum of the two scores).
+        credit_neighbours (int): with more than 1, the expected policy
+            learns from each sample's credit averaged over its nearest
+            samples of the batch in the teachers' embeddings
+            (:func:`neighbourhood_credit`): a teacher is credited for the
+            kind of image, not for a lucky answer on one.
         entropy_weight (float): of the policy's entropy (``'expected'``).
         concentration (float): Dirichlet concentration scale
             (``'reinforce'``).
@@ -144,6 +160,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
                  policy='expected',
                  normalise_state=True,
                  policy_input='state',
+                 credit_neighbours=1,
                  entropy_weight=0.1,
                  concentration=50.0,
                  hidden=32,
@@ -162,6 +179,9 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if policy_input not in ('state', 'embeddings', 'both'):
             raise ValueError("LookAheadTrust.policy_input must be 'state', "
                              f"'embeddings' or 'both', got {policy_input!r}")
+        if credit_neighbours > 1 and policy != 'expected':
+            raise ValueError("LookAheadTrust.credit_neighbours needs "
+                             "policy='expected' (the credit per teacher)")
         if policy == 'expected' and reward != 'lookahead':
             raise ValueError(
                 "LookAheadTrust.policy='expected' needs a reward per "
@@ -171,6 +191,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         self.policy = policy
         self.normalise_state = normalise_state
         self.policy_input = policy_input
+        self.credit_neighbours = credit_neighbours
         self.entropy_weight = entropy_weight
         self.concentration = concentration
         reads = (('lookahead_credit', 'teacher_accuracy')
@@ -179,7 +200,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if policy_input != 'embeddings':
             reads += STATE_FEATURES
             self.scorer = TrustScorer(NUM_FEATURES, hidden)
-        if policy_input != 'state':
+        if policy_input != 'state' or credit_neighbours > 1:
             reads += ('embeddings', )
         self.reads = tuple(dict.fromkeys(reads))
         self.init_learner(optim_wrapper, update_interval, buffer_size)
@@ -205,8 +226,10 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if self.policy_input != 'embeddings':
             inputs['observation'] = trust_observation(state,
                                                       self.normalise_state)
+        features = (embedding_features(state.embeddings)
+                    if 'embeddings' in self.reads else None)
         if self.policy_input != 'state':
-            inputs['embeddings'] = embedding_features(state.embeddings)
+            inputs['embeddings'] = features
         trust = self._trust(**inputs)
         weights = trust
         if self.policy == 'reinforce' and self.training:
@@ -216,7 +239,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
             sampled = (dict(weights=weights) if self.policy == 'reinforce'
                        else {})
             self.experience.add(**inputs, **sampled,
-                                **self._reward(state, weights))
+                                **self._reward(state, weights, features))
             if self.reward == 'lookahead':
                 best = F.one_hot(state.lookahead_credit.argmax(dim=1),
                                  state.num_teachers).to(weights.dtype)
@@ -226,12 +249,16 @@ class LookAheadTrust(Learner, TeacherWeighting):
                               feature_weights_like_logits(state, weights),
                               extras=extras)
 
-    def _reward(self, state, weights):
+    def _reward(self, state, weights, features):
         """What the update needs: the credit (B, K) (expected policy) or one
-        reward per sample (B,)."""
+        reward per sample (B,); ``features``: the embedding features
+        (B, F) when read."""
         if self.reward == 'lookahead':
             credit = state.lookahead_credit
             if self.policy == 'expected':
+                if self.credit_neighbours > 1:
+                    credit = neighbourhood_credit(credit, features,
+                                                  self.credit_neighbours)
                 return dict(credit=credit)
             return dict(reward=(weights * credit).sum(dim=1))
         return dict(reward=-(

@@ -22,10 +22,21 @@ def feed(hook, runner, weights, domains):
     hook.after_train_iter(runner, 0, batch(domains))
 
 
+class Visualizer:
+    """Keeps what the hook logs: [(step, {key: value})]."""
+
+    def __init__(self):
+        self.logged = []
+
+    def add_scalars(self, scalars, step):
+        self.logged.append((step, scalars))
+
+
 @pytest.fixture
 def runner(tmp_path):
     return SimpleNamespace(work_dir=str(tmp_path), iter=0,
-                           logger=logging.getLogger('test'))
+                           logger=logging.getLogger('test'),
+                           visualizer=Visualizer())
 
 
 def test_means_per_domain_and_agent_actions(runner, tmp_path):
@@ -71,3 +82,33 @@ def test_weights_of_another_length_than_the_batch_are_an_error(runner):
         feed(hook, runner, TeacherWeights(torch.full((3, 2), 0.5),
                                           torch.full((3, 2), 0.5)),
              ['clean', 'dark'])
+
+
+def test_domain_means_go_to_the_visualizer_every_interval(runner):
+    hook = TeacherWeightsByDomainHook(start_iter=100, interval=2)
+    hook.names = hook.logit_names = ['a', 'b']
+    logit = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
+    feed(hook, runner, TeacherWeights(logit, logit),
+         ['clean', 'dark', 'clean'])
+    assert runner.visualizer.logged == []
+    runner.iter = 1
+    feed(hook, runner, TeacherWeights(logit[1:], logit[1:]),
+         ['dark', 'dark'])
+    runner.iter = 2
+    feed(hook, runner, TeacherWeights(logit[:1], logit[:1]), ['dark'])
+    runner.iter = 3
+    feed(hook, runner, TeacherWeights(logit[:1], logit[:1]), ['clean'])
+
+    # from iteration 0 on, whatever start_iter; a window's images only
+    (step, first), (step2, second) = runner.visualizer.logged
+    assert (step, step2) == (2, 4)
+    assert first == pytest.approx({
+        'domain_weight/shapes_clean/a': 0.8,
+        'domain_weight/shapes_clean/b': 0.2,
+        'domain_weight/shapes_dark/a': (0.2 + 0.2 + 0.7) / 3,
+        'domain_weight/shapes_dark/b': (0.8 + 0.8 + 0.3) / 3})
+    assert second == pytest.approx({
+        'domain_weight/shapes_clean/a': 0.9,
+        'domain_weight/shapes_clean/b': 0.1,
+        'domain_weight/shapes_dark/a': 0.9,
+        'domain_weight/shapes_dark/b': 0.1})

@@ -49,3 +49,22 @@ def test_a_learnt_temperature_gets_its_own_panel(tmp_path):
     tool.plot(curves, out)
     import matplotlib.image
     assert matplotlib.image.imread(out).shape[1] == 1650  # 3 × 5.5 in
+
+
+def test_each_domain_gets_a_panel_of_its_images_weights(tmp_path):
+    records = [{'step': it, 'distill.w_logit.a': 0.5,
+                'distill.w_feature.a': 0.5} for it in (10, 20)]
+    records[0].update({'domain_weight/shapes_dark/a': 0.8,
+                       'domain_weight/shapes_dark/b': 0.2,
+                       'domain_weight/shapes_clean/a': 0.3})
+    records[1].update({'domain_weight/shapes_dark/a': 0.9})
+    write_run(tmp_path, records)
+    tool = load_tool_module('tools/analysis/plot_teacher_weights.py')
+    curves = tool.read_weights(tmp_path)
+    assert curves['domains']['shapes_dark']['a'] == ([10, 20], [0.8, 0.9])
+    assert curves['domains']['shapes_dark']['b'] == ([10], [0.2])
+    assert set(curves['domains']) == {'shapes_dark', 'shapes_clean'}
+    out = tmp_path / 'weights.png'
+    tool.plot(curves, out)
+    import matplotlib.image
+    assert matplotlib.image.imread(out).shape[1] == 2200  # 4 × 5.5 in

@@ -5,8 +5,11 @@ training from a run's logs.
 
 Reads the newest ``WORK_DIR/<timestamp>/vis_data/scalars.json`` and draws
 every ``distill.w_logit.<teacher>`` and ``distill.w_feature.<teacher>``
-against the iteration, and, where a temperature learns (RLKD), the batch's
-``distill.temperature_mean`` ± ``distill.temperature_std``; writes
+(the batch means) against the iteration; where a temperature learns
+(RLKD), the batch's ``distill.temperature_mean`` ±
+``distill.temperature_std``; and where ``TeacherWeightsByDomainHook`` ran,
+one panel per domain: each teacher's mean logit weight on that domain's
+images (``domain_weight/<domain>/<teacher>``). Writes
 ``WORK_DIR/teacher_weights.png`` by default.
 """
 import argparse
@@ -26,16 +29,23 @@ TEMPERATURE = {'distill.temperature_mean': 'mean',
 
 def read_weights(work_dir):
     """{kind: {teacher: ([iters], [weights])}} from the newest run's log,
-    and ``'temperature'``: {'mean' | 'std': ([iters], [values])}."""
+    ``'temperature'``: {'mean' | 'std': ([iters], [values])} and
+    ``'domains'``: {domain: {teacher: ([iters], [weights])}}."""
     runs = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))
     if not runs:
         raise SystemExit(f'plot_teacher_weights.py: error: no run logs '
                          f'(*/vis_data/scalars.json) in {work_dir}')
     curves = {kind: defaultdict(lambda: ([], []))
               for kind in (*KINDS, 'temperature')}
+    curves['domains'] = defaultdict(lambda: defaultdict(lambda: ([], [])))
     for line in runs[-1].read_text().splitlines():
         record = json.loads(line)
         for key, value in record.items():
+            if key.startswith('domain_weight/') and 'step' in record:
+                _, domain, teacher = key.split('/', 2)
+                iters, weights = curves['domains'][domain][teacher]
+                iters.append(record['step'])
+                weights.append(value)
             if key in TEMPERATURE and 'step' in record:
                 iters, values = curves['temperature'][TEMPERATURE[key]]
                 iters.append(record['step'])
@@ -53,29 +63,31 @@ def read_weights(work_dir):
 
 
 def plot(curves, out):
-    temperature = curves.get('temperature')
-    panels = 3 if temperature else 2
-    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4))
-    for ax, kind in zip(axes, KINDS):
-        for teacher, (iters, weights) in sorted(curves[kind].items()):
+    """One panel per kind of batch-mean weight, the temperature and each
+    domain, side by side, to the PNG ``out``."""
+    panels = [(f'{kind} weight per teacher (batch mean)', curves[kind])
+              for kind in KINDS]
+    if curves.get('temperature'):
+        panels.append(('temperature (batch mean ± std over points)', None))
+    panels += [(f"logit weight per teacher on {domain}'s images", teachers)
+               for domain, teachers in sorted(curves.get('domains',
+                                                         {}).items())]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4))
+    for ax, (title, lines) in zip(axes, panels):
+        if lines is None:
+            iters, mean = curves['temperature']['mean']
+            std = curves['temperature']['std'][1]
+            ax.plot(iters, mean, label='mean')
+            ax.fill_between(iters, [m - s for m, s in zip(mean, std)],
+                            [m + s for m, s in zip(mean, std)], alpha=0.3,
+                            label='± std')
+        for teacher, (iters, weights) in sorted((lines or {}).items()):
             ax.plot(iters, weights, label=teacher)
-        ax.set_title(f'{kind} weight per teacher (batch mean)')
+        ax.set_title(title)
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
         ax.legend()
     axes[0].set_ylabel('weight')
-    if temperature:
-        iters, mean = temperature['mean']
-        std = temperature['std'][1]
-        ax = axes[2]
-        ax.plot(iters, mean, label='mean')
-        ax.fill_between(iters, [m - s for m, s in zip(mean, std)],
-                        [m + s for m, s in zip(mean, std)], alpha=0.3,
-                        label='± std')
-        ax.set_title('temperature (batch mean ± std over points)')
-        ax.set_xlabel('iteration')
-        ax.grid(alpha=0.3)
-        ax.legend()
     fig.tight_layout()
     fig.savefig(out, dpi=100)
 

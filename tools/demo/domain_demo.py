@@ -38,9 +38,13 @@ make the student better? Measured in one run.
    before its fusion with the fixed confidence- and divergence-aware
    weights; for LookAheadTrust also the share of images on which each
    teacher earns the highest look-ahead credit, and the share on which it
-   earns it and is right); plots the MTKD-RL teacher weights of the first
-   seed. ``demo.json`` also names the machine (``machine.py``: CPU,
-   threads, library versions) and each domain's data digest
+   earns it and is right); plots, for each method of the first seed, the
+   mean weight per teacher on each domain's images over the iterations
+   (``WORK_DIR/seed<first>/<method>/teacher_weights.png``; also in
+   TensorBoard: ``tensorboard --logdir WORK_DIR``). ``demo.json`` also
+   names the machine (``machine.py``: CPU, threads, library versions; the
+   training runs' threads and kernels: ``seeded_runs.repo_env``) and each
+   domain's data digest
    (``make_shapes.data_digest``): two machines' figures are comparable
    where both agree.
 Every figure is read from the logs of this run.
@@ -101,8 +105,12 @@ METHODS = {
     'mtkd_rl': 'MTKD-RL',
     'mtkd_rl_reinforce': 'MTKD-RL, REINFORCE',
     'mmkd': 'MMKD',
+    'rlkd': 'RLKD (AVER)',
     'look_ahead_trust': 'LookAheadTrust (ours)',
     'look_ahead_trust_embeddings': 'LookAheadTrust, embeddings',
+    'look_ahead_trust_neighbours': 'LookAheadTrust, neighbourhood credit',
+    'look_ahead_trust_embeddings_neighbours': 'LookAheadTrust, embeddings, '
+    'neighbourhood credit',
     'look_ahead_trust_state_and_embeddings': 'LookAheadTrust, state and '
     'embeddings',
     'look_ahead_trust_raw_state': 'LookAheadTrust, raw state',
@@ -397,12 +405,10 @@ def main():
               for d in DOMAINS}), indent=2))
     print('\n' + text)
     for method in args.methods:
-        if method.startswith('mtkd_rl'):
-            subprocess.run([
-                sys.executable, REPO / 'tools' / 'analysis' /
-                'plot_teacher_weights.py', work / f'seed{args.seeds[0]}' /
-                method
-            ], check=True)
+        subprocess.run([
+            sys.executable, REPO / 'tools' / 'analysis' /
+            'plot_teacher_weights.py', work / f'seed{args.seeds[0]}' / method
+        ], check=True)
     print(f'done in {(time.time() - start) / 60:.1f} min')
 
 

@@ -30,17 +30,27 @@ class TeacherWeightsByDomainHook(Hook):
     image (its RoIs in detection, its pixels in segmentation) share, so an
     image's weight is the mean over its points; weights of another length
     than the batch's images are an error.
+
+    Over the whole training, every ``interval`` iterations, the mean logit
+    weight of each teacher on each domain's images of those iterations
+    goes to the runner's visualizer as ``domain_weight/<domain>/<teacher>``
+    (``vis_data/scalars.json``, TensorBoard with its backend;
+    ``tools/analysis/plot_teacher_weights.py`` draws it): the batch mean
+    mixes the domains. Rank 0's images only.
     """
 
     priority = 'LOW'
 
     def __init__(self, start_iter=0, domain_depth=4,
-                 out_file='teacher_weights_by_domain.json'):
+                 out_file='teacher_weights_by_domain.json', interval=10):
         self.start_iter = start_iter
         self.domain_depth = domain_depth
         self.out_file = out_file
+        self.interval = interval
         self.sums = defaultdict(lambda: defaultdict(float))
         self.counts = defaultdict(int)  # per (domain, kind)
+        self.window = defaultdict(lambda: defaultdict(float))
+        self.window_counts = defaultdict(int)  # per domain
         self._last = None
 
     def before_train(self, runner):
@@ -57,7 +67,7 @@ class TeacherWeightsByDomainHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         weights, self._last = self._last, None
-        if weights is None or runner.iter < self.start_iter:
+        if weights is None:
             return
         kinds = [('logit', self.logit_names, weights.logit),
                  ('feature', self.names, weights.feature)]
@@ -65,19 +75,39 @@ class TeacherWeightsByDomainHook(Hook):
             names = (self.names if w.shape[1] == len(self.names) else
                      self.logit_names)
             kinds.append((kind, names, w))
-        samples = data_batch['data_samples']
+        domains = [Path(sample.img_path).parts[-self.domain_depth]
+                   for sample in data_batch['data_samples']]
         for kind, _, w in kinds:
-            if len(w) != len(samples):
+            if len(w) != len(domains):
                 raise ValueError(
                     f"TeacherWeightsByDomainHook: '{kind}' weights have "
-                    f'{len(w)} rows for a batch of {len(samples)} images; '
+                    f'{len(w)} rows for a batch of {len(domains)} images; '
                     'it averages one weight per image')
-        for i, sample in enumerate(samples):
-            domain = Path(sample.img_path).parts[-self.domain_depth]
+        self._add_to_window(runner, domains, weights.logit)
+        if runner.iter < self.start_iter:
+            return
+        for i, domain in enumerate(domains):
             for kind, names, w in kinds:
                 self.counts[(domain, kind)] += 1
                 for name, value in zip(names, w[i].tolist()):
                     self.sums[(domain, kind)][name] += value
+
+    def _add_to_window(self, runner, domains, logit):
+        """Sum the logit weights (B, K) per domain; every ``interval``
+        iterations, their means to the visualizer."""
+        for domain, row in zip(domains, logit.tolist()):
+            self.window_counts[domain] += 1
+            for name, value in zip(self.logit_names, row):
+                self.window[domain][name] += value
+        if (runner.iter + 1) % self.interval:
+            return
+        runner.visualizer.add_scalars({
+            f'domain_weight/{domain}/{name}': value / self.window_counts[domain]
+            for domain, per_teacher in sorted(self.window.items())
+            for name, value in per_teacher.items()
+        }, step=runner.iter + 1)
+        self.window.clear()
+        self.window_counts.clear()
 
     def after_train(self, runner):
         sums = all_gather_object({k: dict(v) for k, v in self.sums.items()})
