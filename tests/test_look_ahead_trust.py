@@ -140,7 +140,8 @@ def test_expected_policy_loss():
 
 
 def test_reference_reward_uses_the_applied_weights():
-    weighting = build(policy='reinforce', reward='reference')
+    weighting = build(policy='reinforce', reward='reference',
+                      credit_neighbourhood=0)
     state = classification_state()
     torch.manual_seed(0)
     weights = weighting(state)
@@ -161,7 +162,8 @@ def test_reference_reward_uses_the_applied_weights():
     ('surrogate', 'lookahead'), ('reinforce', 'reference'),
     ('surrogate', 'reference')])
 def test_every_policy_gives_a_finite_loss_with_gradients(policy, reward):
-    weighting = build(policy=policy, reward=reward)
+    weighting = build(policy=policy, reward=reward,
+                      credit_neighbourhood=0)
     weighting(detection_state())
     (entry, ) = weighting.experience.drain()
     loss = weighting.update_loss(entry)
@@ -274,30 +276,43 @@ def test_competence_heads_read_and_store_the_embeddings():
 def test_neighbourhood_credit_is_the_mean_over_the_nearest_samples():
     features = torch.tensor([[0.0], [0.1], [5.0], [5.3], [9.0]])
     credit = torch.tensor([[1., 0.], [3., 0.], [0., 2.], [0., 4.], [7., 7.]])
-    close(neighbourhood_credit(credit, features, 2),
+    # 0.4 of 5 samples: each sample and its nearest other one
+    close(neighbourhood_credit(credit, features, 0.4),
           torch.tensor([[2., 0.], [2., 0.], [0., 3.], [0., 3.], [3.5, 5.5]]))
-    # more neighbours than samples: the batch mean for every sample
-    close(neighbourhood_credit(credit, features, 9),
+    close(neighbourhood_credit(credit, features, 1.0),
           credit.mean(dim=0).expand(5, 2))
+    close(neighbourhood_credit(credit, features, 0.01), credit)
 
 
-def test_the_state_policy_learns_from_the_neighbourhood_credit():
-    weighting = build(credit_neighbours=3)
+def test_the_update_learns_from_the_neighbourhood_credit_of_its_samples():
+    """The credit of every stored sample, averaged over its nearest
+    samples of all the update's entries, replaces the stored credit."""
+    weighting = build(credit_neighbourhood=0.5)
     assert 'embeddings' in weighting.reads
-    state = detection_state()
-    weighting(state)
-    (entry, ) = weighting.experience.drain()
-    assert 'embeddings' not in entry and 'observation' in entry
-    features = embedding_features([t.embedding for t in state.teachers])
-    close(entry['credit'],
-          neighbourhood_credit(state.lookahead_credit, features, 3))
-    assert not torch.allclose(entry['credit'], state.lookahead_credit)
+    states = [detection_state(), detection_state()]
+    for state in states:
+        weighting(state)
+    entries = weighting.experience.drain()
+    assert all('embeddings' in e and 'observation' in e for e in entries)
+    credit = neighbourhood_credit(
+        torch.cat([s.lookahead_credit for s in states]),
+        torch.cat([embedding_features(s.embeddings) for s in states]), 0.5)
+    seen = []
+    weighting.update_loss = lambda entry: seen.append(entry['credit']) or (
+        weighting._trust(entry['observation']).sum())
+    optim = OptimWrapper(torch.optim.SGD(weighting.parameters(), lr=0.1))
+    weighting.learn(optim, entries)
+    close(torch.cat(seen), credit)
+    assert not torch.allclose(credit, torch.cat(
+        [s.lookahead_credit for s in states]))
 
 
 def test_bad_options_are_refused():
-    with pytest.raises(ValueError, match='credit_neighbours needs '
+    with pytest.raises(ValueError, match='credit_neighbourhood needs '
                        "policy='expected'"):
-        LookAheadTrust(policy='reinforce', credit_neighbours=4)
+        LookAheadTrust(policy='reinforce', credit_neighbourhood=0.25)
+    with pytest.raises(ValueError, match=r'share in \[0, 1\], got 4'):
+        LookAheadTrust(credit_neighbourhood=4)
     with pytest.raises(ValueError, match="policy='expected' needs a reward "
                        'per teacher'):
         LookAheadTrust(reward='reference')

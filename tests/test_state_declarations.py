@@ -19,10 +19,11 @@ WEIGHTINGS_UNDER_TEST = [
     lambda: CAMKD(feature_form='uniform'), AEKD,
     lambda: build(3), lambda: build(3, fusion='dynamic'),
     lambda: build(3, policy='reinforce'), build_trust,
-    lambda: build_trust(policy='reinforce', reward='reference'),
+    lambda: build_trust(policy='reinforce', reward='reference',
+                        credit_neighbourhood=0),
     lambda: build_trust(policy_input='embeddings'),
     lambda: build_trust(policy_input='both', policy='surrogate',
-                        reward='reference')
+                        reward='reference', credit_neighbourhood=0)
 ]
 
 

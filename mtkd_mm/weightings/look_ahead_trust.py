@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mtkd_mm.learning import Learner
+from mtkd_mm.learning import Learner, replay
 from mtkd_mm.registry import WEIGHTINGS
 
 from .base import (TeacherWeighting, TeacherWeights, dirichlet,
@@ -103,12 +103,12 @@ def standardised_credit(credit):
     return relative / relative.std(unbiased=False).clamp(min=1e-12)
 
 
-def neighbourhood_credit(credit, features, neighbours):
-    """Each sample's credit (B, K) averaged over its ``neighbours`` nearest
-    samples of the batch (itself included) by the Euclidean distance of
-    their teacher-embedding features (B, F) (:func:`embedding_features`):
-    images alike for the teachers share one target."""
-    count = min(neighbours, len(credit))
+def neighbourhood_credit(credit, features, share):
+    """Each sample's credit (N, K) averaged over its nearest ``share`` of
+    the N samples (at least itself) by the Euclidean distance of their
+    teacher-embedding features (N, F) (:func:`embedding_features`): images
+    alike for the teachers share one target."""
+    count = max(1, round(share * len(credit)))
     nearest = torch.cdist(features, features).topk(
         count, dim=1, largest=False).indices
     return credit[nearest].mean(dim=1)
@@ -141,11 +141,12 @@ class LookAheadTrust(Learner, TeacherWeighting):
             (each teacher's answer on the image), ``'embeddings'`` (each
             teacher's embedding, :class:`CompetenceHeads`) or ``'both'``
             (the sum of the two scores).
-        credit_neighbours (int): with more than 1, the expected policy
-            learns from each sample's credit averaged over its nearest
-            samples of the batch in the teachers' embeddings
-            (:func:`neighbourhood_credit`): a teacher is credited for the
-            kind of image, not for a lucky answer on one.
+        credit_neighbourhood (float): a share in [0, 1]; above 0 (default
+            0.25), the expected policy learns from each sample's credit
+            averaged over that share of the update's samples nearest to it
+            in the teachers' embeddings (:func:`neighbourhood_credit`): a
+            teacher is credited for the kind of image, not for a lucky
+            answer on one; 0: each sample's own credit.
         entropy_weight (float): of the policy's entropy (``'expected'``).
         concentration (float): Dirichlet concentration scale
             (``'reinforce'``).
@@ -160,7 +161,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
                  policy='expected',
                  normalise_state=True,
                  policy_input='state',
-                 credit_neighbours=1,
+                 credit_neighbourhood=0.25,
                  entropy_weight=0.1,
                  concentration=50.0,
                  hidden=32,
@@ -179,9 +180,14 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if policy_input not in ('state', 'embeddings', 'both'):
             raise ValueError("LookAheadTrust.policy_input must be 'state', "
                              f"'embeddings' or 'both', got {policy_input!r}")
-        if credit_neighbours > 1 and policy != 'expected':
-            raise ValueError("LookAheadTrust.credit_neighbours needs "
-                             "policy='expected' (the credit per teacher)")
+        if not 0 <= credit_neighbourhood <= 1:
+            raise ValueError('LookAheadTrust.credit_neighbourhood must be a '
+                             f'share in [0, 1], got {credit_neighbourhood!r}')
+        if credit_neighbourhood and policy != 'expected':
+            raise ValueError(
+                "LookAheadTrust.credit_neighbourhood needs policy='expected' "
+                f'(the credit per teacher): set credit_neighbourhood=0 with '
+                f'policy={policy!r}')
         if policy == 'expected' and reward != 'lookahead':
             raise ValueError(
                 "LookAheadTrust.policy='expected' needs a reward per "
@@ -191,7 +197,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         self.policy = policy
         self.normalise_state = normalise_state
         self.policy_input = policy_input
-        self.credit_neighbours = credit_neighbours
+        self.credit_neighbourhood = credit_neighbourhood
         self.entropy_weight = entropy_weight
         self.concentration = concentration
         reads = (('lookahead_credit', 'teacher_accuracy')
@@ -200,7 +206,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if policy_input != 'embeddings':
             reads += STATE_FEATURES
             self.scorer = TrustScorer(NUM_FEATURES, hidden)
-        if policy_input != 'state' or credit_neighbours > 1:
+        if policy_input != 'state' or credit_neighbourhood:
             reads += ('embeddings', )
         self.reads = tuple(dict.fromkeys(reads))
         self.init_learner(optim_wrapper, update_interval, buffer_size)
@@ -213,11 +219,12 @@ class LookAheadTrust(Learner, TeacherWeighting):
 
     def _trust(self, observation=None, embeddings=None):
         """(B, K) policy π from what it observes: the state (B, K, F)
-        and/or the embedding features (B, Σ(D_k + 1))."""
+        and/or the embedding features (B, Σ(D_k + 1)), as ``policy_input``
+        says."""
         scores = 0
-        if observation is not None:
+        if self.policy_input != 'embeddings':
             scores = scores + self.scorer(observation)
-        if embeddings is not None:
+        if self.policy_input != 'state':
             scores = scores + self.competence(embeddings)
         return scores.softmax(dim=1)
 
@@ -226,10 +233,8 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if self.policy_input != 'embeddings':
             inputs['observation'] = trust_observation(state,
                                                       self.normalise_state)
-        features = (embedding_features(state.embeddings)
-                    if 'embeddings' in self.reads else None)
-        if self.policy_input != 'state':
-            inputs['embeddings'] = features
+        if 'embeddings' in self.reads:
+            inputs['embeddings'] = embedding_features(state.embeddings)
         trust = self._trust(**inputs)
         weights = trust
         if self.policy == 'reinforce' and self.training:
@@ -239,7 +244,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
             sampled = (dict(weights=weights) if self.policy == 'reinforce'
                        else {})
             self.experience.add(**inputs, **sampled,
-                                **self._reward(state, weights, features))
+                                **self._reward(state, weights))
             if self.reward == 'lookahead':
                 best = F.one_hot(state.lookahead_credit.argmax(dim=1),
                                  state.num_teachers).to(weights.dtype)
@@ -249,22 +254,31 @@ class LookAheadTrust(Learner, TeacherWeighting):
                               feature_weights_like_logits(state, weights),
                               extras=extras)
 
-    def _reward(self, state, weights, features):
+    def _reward(self, state, weights):
         """What the update needs: the credit (B, K) (expected policy) or one
-        reward per sample (B,); ``features``: the embedding features
-        (B, F) when read."""
+        reward per sample (B,)."""
         if self.reward == 'lookahead':
             credit = state.lookahead_credit
             if self.policy == 'expected':
-                if self.credit_neighbours > 1:
-                    credit = neighbourhood_credit(credit, features,
-                                                  self.credit_neighbours)
                 return dict(credit=credit)
             return dict(reward=(weights * credit).sum(dim=1))
         return dict(reward=-(
             state.student_ce + (weights * state.kl).sum(dim=1) +
             self.feature_loss_weight *
             (weights * state.feature_loss).sum(dim=1)))
+
+    def learn(self, optim_wrapper, entries, reduce_gradients=None):
+        """:func:`~mtkd_mm.learning.replay`; with ``credit_neighbourhood``,
+        each entry's credit first averaged over its neighbourhood among all
+        the entries' samples."""
+        if self.credit_neighbourhood and entries:
+            credit = neighbourhood_credit(
+                torch.cat([e['credit'] for e in entries]),
+                torch.cat([e['embeddings'] for e in entries]),
+                self.credit_neighbourhood)
+            entries = [dict(e, credit=c) for e, c in zip(
+                entries, credit.split([len(e['credit']) for e in entries]))]
+        return replay(self, optim_wrapper, entries, reduce_gradients)
 
     def update_loss(self, entry):
         """The policy's loss on one stored entry (what it observed:

@@ -149,12 +149,17 @@ METHODS = {
     'LookAheadTrust': (TRUST, LEARNER_HOOK),
     'LookAheadTrust raw state': (f'{TRUST}, normalise_state=False',
                                  LEARNER_HOOK),
-    'LookAheadTrust surrogate': (f"{TRUST}, policy='surrogate'",
-                                 LEARNER_HOOK),
-    'LookAheadTrust REINFORCE': (f"{TRUST}, policy='reinforce'",
-                                 LEARNER_HOOK),
+    'LookAheadTrust per-image credit': (f'{TRUST}, credit_neighbourhood=0.0',
+                                        LEARNER_HOOK),
+    'LookAheadTrust surrogate': (
+        f"{TRUST}, policy='surrogate', credit_neighbourhood=0.0",
+        LEARNER_HOOK),
+    'LookAheadTrust REINFORCE': (
+        f"{TRUST}, policy='reinforce', credit_neighbourhood=0.0",
+        LEARNER_HOOK),
     'LookAheadTrust REINFORCE reference reward': (
-        f"{TRUST}, policy='reinforce', reward='reference'", LEARNER_HOOK),
+        f"{TRUST}, policy='reinforce', reward='reference', "
+        'credit_neighbourhood=0.0', LEARNER_HOOK),
     'LookAheadTrust embeddings': (f"{TRUST}, policy_input='embeddings'",
                                   LEARNER_HOOK),
 }

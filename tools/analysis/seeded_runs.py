@@ -23,8 +23,8 @@ def log(tool, message):
 # (kernel_reproducibility.py; torch's own kernels and MKL's did not, and are
 # pinned as well).
 BENCHMARK_THREADS = 2
-PORTABLE_KERNELS = {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'ATEN_CPU_CAPABILITY': 'avx2',
-                    'MKL_CBWR': 'AVX2'}
+PORTABLE_KERNELS = {'ONEDNN_MAX_CPU_ISA': 'AVX2',
+                    'ATEN_CPU_CAPABILITY': 'avx2', 'MKL_CBWR': 'AVX2'}
 
 
 def benchmark_machine():

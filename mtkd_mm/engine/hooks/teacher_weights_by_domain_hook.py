@@ -101,10 +101,11 @@ class TeacherWeightsByDomainHook(Hook):
                 self.window[domain][name] += value
         if (runner.iter + 1) % self.interval:
             return
+        counts = self.window_counts
         runner.visualizer.add_scalars({
-            f'domain_weight/{domain}/{name}': value / self.window_counts[domain]
+            f'domain_weight/{domain}/{name}': total / counts[domain]
             for domain, per_teacher in sorted(self.window.items())
-            for name, value in per_teacher.items()
+            for name, total in per_teacher.items()
         }, step=runner.iter + 1)
         self.window.clear()
         self.window_counts.clear()
