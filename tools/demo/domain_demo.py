@@ -47,7 +47,9 @@ make the student better? Measured in one run.
    domain's data digest
    (``make_shapes.data_digest``): two machines' figures are comparable
    where both agree.
-Every figure is read from the logs of this run.
+Every figure is read from the logs of this run; a run finished before
+in the work dir with the same config and options is not trained again
+(use a new work dir after changing the code).
 """
 import argparse
 import json
@@ -396,9 +398,17 @@ def main():
         save_initial_weights(CONFIGS / f'{task.student}.py', seed, init)
         out = work / f'seed{seed}' / (method or 'student')
         out.mkdir(parents=True, exist_ok=True)
-        (out / 'config.py').write_text(run_config(task, method, init, seed))
+        config = run_config(task, method, init, seed)
         options = subset if method is None else subset + teacher_options
-        train(out / 'config.py', out, options, echo=True, cwd=REPO)
+        run = config + '\n'.join(options)
+        if (out / 'run.txt').exists() and (out / 'run.txt').read_text(
+        ) == run and (out / 'iter_200.pth').exists():
+            step(f'seed {seed}: {name} finished before, in {out}')
+        else:
+            (out / 'run.txt').unlink(missing_ok=True)
+            (out / 'config.py').write_text(config)
+            train(out / 'config.py', out, options, echo=True, cwd=REPO)
+            (out / 'run.txt').write_text(run)
         metrics.setdefault(name, {})[seed] = last_value(out, task.metric)
         if method is None and args.task != 'classification':
             plain_by_domain[seed] = metric_by_domain(
