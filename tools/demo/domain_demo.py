@@ -4,9 +4,8 @@ make the student better? Measured in one run.
 
     python tools/demo/domain_demo.py \
         [--task classification | detection | segmentation] \
-        [--methods aver ca_mkd mtkd_rl look_ahead_trust \
-                   look_ahead_trust_embeddings] \
-        [--student-images 30] [--seeds 0 1 2] [--work-dir work_dirs/demo]
+        [--methods aver ca_mkd mtkd_rl look_ahead_trust] \
+        [--student-images 30] [--seeds 0 1] [--work-dir work_dirs/demo]
 
 1. makes the shapes data in three domains (``clean``, ``dark`` and
    ``noisy``, 240 training and 60 validation images each) and the lists of
@@ -20,8 +19,9 @@ make the student better? Measured in one run.
 3. for every seed, trains the student on the union of the first
    ``--student-images`` training images of each domain without
    distillation, then distils it with each method (configs/demo/; by
-   default AVER, CA-MKD, MTKD-RL and LookAheadTrust, for classification
-   also its embeddings form), all from the same initial weights and in the
+   default AVER, CA-MKD, MTKD-RL and LookAheadTrust; also MMKD, RLKD and
+   the LookAheadTrust forms when named), all from the same initial
+   weights and in the
    same data order (detection and segmentation: also tests the plain
    student on each domain). With the
    default 30 the teachers know more of their own domain than the student
