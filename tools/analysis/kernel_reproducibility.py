@@ -1,8 +1,7 @@
 """Which setting of the CPU's kernels changes a training's numbers? Trains
 one config for a few iterations under several environments, each in a
 process of its own from the same seed and data, and compares the final
-weights with the first run's (and
-by a digest of their bytes).
+weights with the first run's, and by a digest of their bytes.
 
     python tools/analysis/kernel_reproducibility.py \
         [--config configs/shapes/resnet18_narrow_shapes.py] [--iters 100] \
@@ -90,7 +89,7 @@ def main():
              f'{" ".join(sys.argv[1:])}`'.replace(' `', '`'), '',
              f'{args.config.name}, {args.iters} iterations; the weights '
              'after training against those of the first run:', '',
-             '| run | environment | threads | bit-identical | '
+             '| run | environment | threads | bit-identical to the first | '
              'largest weight difference | weights digest | seconds |',
              '| --- | --- | --- | --- | --- | --- | --- |']
     for name, r in rows.items():

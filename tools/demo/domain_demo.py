@@ -21,10 +21,9 @@ make the student better? Measured in one run.
    distillation, then distils it with each method (configs/demo/; by
    default AVER, CA-MKD, MTKD-RL and LookAheadTrust; also MMKD, RLKD and
    the LookAheadTrust forms when named), all from the same initial
-   weights and in the
-   same data order (detection and segmentation: also tests the plain
-   student on each domain). With the
-   default 30 the teachers know more of their own domain than the student
+   weights and in the same data order (detection and segmentation: also
+   tests the plain student on each domain). With the default 30 the
+   teachers know more of their own domain than the student
    can learn from its labels (the *trust* variant: trusting the in-domain
    teacher pays); ``--student-images 240`` gives the student every image,
    where every teacher is weaker on the union than the plain student;
@@ -44,9 +43,8 @@ make the student better? Measured in one run.
    TensorBoard: ``tensorboard --logdir WORK_DIR``). ``demo.json`` also
    names the machine (``machine.py``: CPU, threads, library versions; the
    training runs' threads and kernels: ``seeded_runs.repo_env``) and each
-   domain's data digest
-   (``make_shapes.data_digest``): two machines' figures are comparable
-   where both agree.
+   domain's data digest (``make_shapes.data_digest``): two machines'
+   figures are comparable where both agree.
 Every figure is read from the logs of this run; a run finished before
 in the work dir with the same config and options is not trained again
 (use a new work dir after changing the code).
@@ -65,8 +63,8 @@ sys.path.insert(0, str(REPO / 'tools' / 'analysis'))
 sys.path.insert(0, str(REPO / 'tools' / 'data'))
 from make_shapes import data_digest  # noqa: E402
 from print_metric import last_value  # noqa: E402
-from seeded_runs import (Progress, benchmark_machine, log, repo_env,  # noqa: E402
-                         save_initial_weights, summarise, train)
+from seeded_runs import (Progress, benchmark_machine, log,  # noqa: E402
+                         repo_env, save_initial_weights, summarise, train)
 
 DOMAINS = {'clean': 0, 'dark': 1, 'noisy': 2}  # domain → its data seed
 NUM_TRAIN, NUM_VAL = 240, 60
