@@ -33,7 +33,8 @@ from machine import machine  # noqa: E402
 from seeded_runs import PORTABLE_KERNELS, log, train  # noqa: E402
 
 sys.path.insert(0, str(REPO))
-from mtkd_mm.checkpoint_safety import allow_runner_checkpoints  # noqa: E402
+from mtkd_mm.checkpoint_safety import (allow_runner_checkpoints,  # noqa: E402
+                                       weights_only_loads)
 
 ENVIRONMENTS = {
     'default, 2 threads': ({}, 2),
@@ -50,8 +51,9 @@ ENVIRONMENTS = {
 def final_weights(work_dir, iters):
     """({name: float tensor as float64}, the digest of all tensors' bytes)."""
     allow_runner_checkpoints()
-    checkpoint = torch.load(work_dir / f'iter_{iters}.pth', map_location='cpu',
-                            weights_only=True)
+    with weights_only_loads():  # whatever TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD
+        checkpoint = torch.load(work_dir / f'iter_{iters}.pth',
+                                map_location='cpu', weights_only=True)
     state = checkpoint['state_dict']
     digest = hashlib.sha256()
     for name in sorted(state):
