@@ -1,13 +1,14 @@
 # The demo's segmentation distillation (tools/demo/domain_demo.py --task
 # segmentation): the union student learns from three DeepLabV3 teachers, each
 # trained on one domain (clean, dark, noisy; the demo trains them into
-# work_dirs/demo_segmentation/teacher_*). AVER weights; the CA-MKD, MTKD-RL
-# and LookAheadTrust variants change only the weighting. T = 1 and the CA-MKD
-# and MTKD-RL settings as the KD-gain benchmark's segmentation
+# work_dirs/demo_segmentation/teacher_*). AVER weights; the other variants
+# change only the weighting or the temperature. T = 1 and the distillation
+# terms as the KD-gain benchmark's segmentation
 # (configs/kd_gain/segmentation_distill.py: T = 4 made its student worse).
 # The teachers are evaluated on the union before training, and the mean
-# weight each teacher receives on each domain's images over the last half of
-# training is written to WORK_DIR/teacher_weights_by_domain.json.
+# weight each teacher receives on each domain's images (an image's weight:
+# the mean over its pixels) over the last half of training is written to
+# WORK_DIR/teacher_weights_by_domain.json.
 _base_ = './deeplabv3_shapes_union.py'
 
 teacher_config = 'mtkd_mm::shapes/deeplabv3_r18-d8_narrow_shapes.py'

@@ -1,13 +1,14 @@
 # The demo's detection distillation (tools/demo/domain_demo.py --task
 # detection): the union student learns from three Faster R-CNN teachers, each
 # trained on one domain (clean, dark, noisy; the demo trains them into
-# work_dirs/demo_detection/teacher_*). AVER weights; the CA-MKD, MTKD-RL and
-# LookAheadTrust variants change only the weighting. T = 1 and the CA-MKD and
-# MTKD-RL settings as the KD-gain benchmark's detection
+# work_dirs/demo_detection/teacher_*). AVER weights; the other variants
+# change only the weighting or the temperature. T = 1 and the distillation
+# terms as the KD-gain benchmark's detection
 # (configs/kd_gain/detection_distill.py: T = 4 made its student worse). The
 # teachers are evaluated on the union before training, and the mean weight
-# each teacher receives on each domain's images over the last half of
-# training is written to WORK_DIR/teacher_weights_by_domain.json.
+# each teacher receives on each domain's images (an image's weight: the mean
+# over its RoIs) over the last half of training is written to
+# WORK_DIR/teacher_weights_by_domain.json.
 _base_ = './faster-rcnn_shapes_union.py'
 
 teacher_config = 'mtkd_mm::shapes/faster-rcnn_r18_fpn_narrow_shapes.py'

@@ -137,12 +137,26 @@ def test_look_ahead_trust_trusts_each_domains_own_teacher(tmp_path):
         assert stats['logit'][own] >= IN_DOMAIN_BAR, (images, stats['logit'])
 
 
-@pytest.mark.parametrize('method', [
-    m for m in demo.METHODS
-    if (demo.CONFIGS / f'resnet18_shapes_union_{m}.py').exists()])
-def test_every_classification_method_config_builds(method, tmp_path):
-    task = demo.TASKS['classification']
+@pytest.mark.parametrize('name,method', [
+    (name, m) for name, task in demo.TASKS.items() for m in demo.METHODS
+    if (demo.CONFIGS / f'{task.student}_{m}.py').exists()])
+def test_every_method_config_builds(name, method, tmp_path):
+    task = demo.TASKS[name]
     path = tmp_path / 'run.py'
     path.write_text(demo.run_config(task, method, 'init.pth', 0))
     cfg = Config.fromfile(path)
     assert cfg.model.type == 'mtkd_mm.MultiTeacherDistiller'
+    assert [t.name for t in cfg.model.teachers] == list(demo.DOMAINS)
+    assert all(f'/demo{"" if name == "classification" else "_" + name}/'
+               f'teacher_{t.name}/' in t.checkpoint
+               for t in cfg.model.teachers)
+
+
+@pytest.mark.parametrize('name', list(demo.TASKS))
+def test_every_task_runs_the_plain_student_the_baselines_and_both_trusts(
+        name):
+    task = demo.TASKS[name]
+    for method in (*demo.BASELINES, 'look_ahead_trust',
+                   'look_ahead_trust_embeddings'):
+        assert (demo.CONFIGS / f'{task.student}_{method}.py').exists(), (
+            name, method)

@@ -3,7 +3,8 @@ teacher does each weighting trust on which images, and does distillation
 make the student better? Measured in one run.
 
     python tools/demo/domain_demo.py \
-        [--task classification | detection | segmentation] \
+        [--task classification | detection | one_stage_detection |
+                segmentation] \
         [--methods aver ca_mkd mtkd_rl look_ahead_trust] \
         [--student-images 30] [--seeds 0 1] [--work-dir work_dirs/demo]
 
@@ -12,7 +13,7 @@ make the student better? Measured in one run.
    the student's images (detection: COCO files of the union, under
    ``data/shapes_union``);
 2. trains one teacher of the student's family (the shapes ResNet-18,
-   Faster R-CNN or DeepLabV3, 200 iterations) on all training images of
+   Faster R-CNN, FCOS or DeepLabV3, 200 iterations) on all training images of
    each domain and tests it on each domain's validation images (once;
    cached in the work dir, by default ``work_dirs/demo`` for
    classification, else ``work_dirs/demo_<task>``);
@@ -94,6 +95,9 @@ TASKS = {
     'detection': Task('coco/bbox_mAP', 'bbox mAP', 'Bbox mAP', '',
                       'bbox_mAP', 3, 'faster-rcnn_r18_fpn_narrow_shapes',
                       'faster-rcnn_shapes_union', DEFAULT_METHODS),
+    'one_stage_detection': Task('coco/bbox_mAP', 'bbox mAP', 'Bbox mAP', '',
+                                'bbox_mAP', 3, 'fcos_r18_fpn_narrow_shapes',
+                                'fcos_shapes_union', DEFAULT_METHODS),
     'segmentation': Task('mIoU', 'mIoU', 'mIoU', ' (%)', 'mIoU', 2,
                          'deeplabv3_r18-d8_narrow_shapes',
                          'deeplabv3_shapes_union', DEFAULT_METHODS),

@@ -1,0 +1,12 @@
+# As fcos_shapes_union_aver.py, with LookAheadTrust weights: OURS, not
+# a published method (mtkd_mm/weightings/look_ahead_trust.py). Its defaults:
+# look-ahead credit, normalised state, the expected-credit policy, an update
+# every 10 iterations.
+_base_ = './fcos_shapes_union_aver.py'
+
+model = dict(weighting=dict(type='LookAheadTrust'))
+custom_hooks = [
+    dict(type='mtkd_mm.TeacherEvalHook'),
+    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
+    dict(type='mtkd_mm.LearnerUpdateHook'),
+]
