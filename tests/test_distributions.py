@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from mtkd_mm.losses import KLDivergence
-from mtkd_mm.views.distributions import SIGMOID, SOFTMAX
-from mtkd_mm.views.record import Points
+from mtkd_mm.structures import SIGMOID, SOFTMAX, Points
 
 
 def np_sigmoid(x):

@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from mtkd_mm.views.record import Points
+from mtkd_mm.structures import Points
 
 # Detection-like: unsorted sample indices, sample 3 of 5 has no points.
 SAMPLE_INDEX = torch.tensor([2, 0, 1, 2, 0, 4, 2, 1, 0])

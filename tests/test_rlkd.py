@@ -12,11 +12,10 @@ from mtkd_mm.errors import BuildError
 from mtkd_mm.learning.ppo import (clipped_surrogate, gae, gaussian_log_prob,
                                   normalised, redistributed_rewards)
 from mtkd_mm.losses import KLDivergence
+from mtkd_mm.structures import SIGMOID, SOFTMAX, ModelRecord, Points
 from mtkd_mm.temperatures import RLKDTemperature
 from mtkd_mm.temperatures.rlkd import rlkd_state
 from mtkd_mm.temperatures.rlkd_reward import batch_accuracy, stage_scale
-from mtkd_mm.views.distributions import SIGMOID, SOFTMAX
-from mtkd_mm.views.record import ModelRecord, Points
 from tests.test_distill.helpers import (CLS_DISTILL, build_model,
                                         with_teacher_checkpoints)
 

@@ -5,11 +5,12 @@ import torch
 
 from mtkd_mm.errors import BuildError
 from mtkd_mm.registry import WEIGHTINGS
-from mtkd_mm.weightings import (AEKD, AVER, CAMKD, EBKD, TeacherState,
-                                TeacherWeighting, TeacherWeights)
-from tests.test_look_ahead_trust import build as build_trust
+from mtkd_mm.structures import TeacherState
+from mtkd_mm.weightings import (AEKD, AVER, CAMKD, EBKD, TeacherWeighting,
+                                TeacherWeights)
 from tests.test_distill.helpers import (CLS_DISTILL, build_model,
                                         with_teacher_checkpoints)
+from tests.test_look_ahead_trust import build as build_trust
 # after_warmup (autouse): the MTKD-RL agent acts, as after its warm-up
 from tests.test_mtkd_rl import after_warmup, build  # noqa: F401
 from tests.test_weightings import classification_state

@@ -13,10 +13,10 @@ from sklearn.svm import OneClassSVM
 
 from mtkd_mm.losses import KLDivergence
 from mtkd_mm.registry import WEIGHTINGS
-from mtkd_mm.views.record import ModelRecord, Points
+from mtkd_mm.structures import ModelRecord, Points, TeacherState
 from mtkd_mm.weightings import (AEKD, AVER, CAMKD, EBKD, PoolInfo,
-                                TeacherState, confidence_weights,
-                                min_norm_simplex, weighted_teacher_loss)
+                                confidence_weights, min_norm_simplex,
+                                weighted_teacher_loss)
 
 NUM_CLASSES = 4
 TEMPERATURE = 4.0

@@ -14,10 +14,10 @@ from mtkd_mm.errors import NonFiniteLossError
 from mtkd_mm.learning import (Learner, StudentLookAhead, VirtualOptimizer,
                               look_ahead)
 from mtkd_mm.registry import MODELS, TEMPERATURES, WEIGHTINGS
+from mtkd_mm.structures import TeacherState
 from mtkd_mm.temperatures import FixedTemperature
 from mtkd_mm.views import BuildError, view_for
-from mtkd_mm.weightings import (PoolInfo, TeacherState,
-                                weighted_teacher_loss)
+from mtkd_mm.weightings import PoolInfo, weighted_teacher_loss
 
 from .teacher_pool import TeacherPool, build_model, read_model_config
 

@@ -2,7 +2,7 @@
 import torch
 
 from mtkd_mm.registry import MODELS
-from mtkd_mm.views.distributions import SOFTMAX
+from mtkd_mm.structures import SOFTMAX
 
 
 @MODELS.register_module()

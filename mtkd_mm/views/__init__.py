@@ -3,7 +3,6 @@ from mtkd_mm.registry import TASK_VIEWS
 from .base import BuildError, TaskView
 from .classification import ClassificationView
 from .one_stage_detection import OneStageDetectionView
-from .record import ModelRecord, Points
 from .recorder import Recorder
 from .segmentation import SegmentationView
 from .two_stage_detection import TwoStageDetectionView
@@ -22,7 +21,6 @@ def view_for(student, **kwargs):
 
 
 __all__ = [
-    'BuildError', 'ClassificationView', 'ModelRecord', 'OneStageDetectionView',
-    'Points', 'Recorder', 'SegmentationView', 'TaskView',
-    'TwoStageDetectionView', 'view_for'
+    'BuildError', 'ClassificationView', 'OneStageDetectionView', 'Recorder',
+    'SegmentationView', 'TaskView', 'TwoStageDetectionView', 'view_for'
 ]

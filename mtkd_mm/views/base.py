@@ -7,8 +7,8 @@ from contextlib import nullcontext
 import torch
 
 from mtkd_mm.errors import BuildError
-from .distributions import SOFTMAX
-from .record import ModelRecord
+from mtkd_mm.structures import SOFTMAX, ModelRecord
+
 from .recorder import Recorder
 
 
@@ -42,7 +42,7 @@ class TaskView(metaclass=ABCMeta):
     they read, imported only once its package is: a model of it cannot
     exist before), ``teacher_family`` if teachers may be wider (the family
     when None), ``distribution`` (how its points' logits become class
-    probabilities: :class:`~mtkd_mm.views.distributions.Softmax` unless
+    probabilities: :class:`~mtkd_mm.structures.distributions.Softmax` unless
     the heads classify with a sigmoid per class; its points carry it),
     ``default_feature_place`` and ``default_feature_levels``, and implement
     :meth:`student_loss`, :meth:`teacher_head` (or the whole

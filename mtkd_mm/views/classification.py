@@ -2,9 +2,9 @@
 import torch
 
 from mtkd_mm.registry import TASK_VIEWS
+from mtkd_mm.structures import ModelRecord, Points
 
 from .base import BuildError, TaskView
-from .record import ModelRecord, Points
 
 
 def labels_of(data_samples):

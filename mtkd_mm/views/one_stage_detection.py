@@ -7,10 +7,9 @@ from contextlib import contextmanager
 import torch
 
 from mtkd_mm.registry import TASK_VIEWS
+from mtkd_mm.structures import SIGMOID, ModelRecord, Points
 
 from .base import BuildError, TaskView, pooled_levels
-from .distributions import SIGMOID
-from .record import ModelRecord, Points
 from .twice_differentiable import replayed_sampling, torch_focal_loss
 
 # head class → (position of the labels in its get_targets' return value,

@@ -4,9 +4,9 @@ import torch
 import torch.nn.functional as F
 
 from mtkd_mm.registry import TASK_VIEWS
+from mtkd_mm.structures import ModelRecord, Points
 
 from .base import TaskView
-from .record import ModelRecord, Points
 
 
 def flatten_pixels(seg_logits, size):

@@ -4,9 +4,9 @@ import inspect
 from contextlib import contextmanager
 
 from mtkd_mm.registry import TASK_VIEWS
+from mtkd_mm.structures import ModelRecord, Points
 
 from .base import BuildError, TaskView, pooled_levels
-from .record import ModelRecord, Points
 from .twice_differentiable import (TwiceDifferentiableRoIAlign,
                                    recorded_sampling, replayed_sampling,
                                    torch_focal_loss, torch_roi_align)

@@ -51,7 +51,7 @@ class PoolInfo(NamedTuple):
 
 
 class TeacherWeighting(nn.Module, metaclass=ABCMeta):
-    """Maps a :class:`~mtkd_mm.weightings.TeacherState` to
+    """Maps a :class:`~mtkd_mm.structures.TeacherState` to
     :class:`TeacherWeights`.
 
     A weighting that learns from stored experience is also a

@@ -11,8 +11,8 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.logging import MessageHub
 
+from mtkd_mm.structures import SIGMOID
 from mtkd_mm.views import OneStageDetectionView
-from mtkd_mm.views.distributions import SIGMOID
 from tests.conftest import REPO
 from tests.test_distill.helpers import build_model, load_cfg
 

@@ -81,7 +81,7 @@ def test_fp32_records_are_the_teachers_own():
 
 
 def test_to_fp32_casts_nested_records():
-    from mtkd_mm.views.record import ModelRecord
+    from mtkd_mm.structures import ModelRecord
     record = ModelRecord(
         features=[torch.ones(1, 2, 2, 2, dtype=torch.bfloat16)],
         embedding=torch.ones(1, 3, dtype=torch.float16),
