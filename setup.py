@@ -39,8 +39,8 @@ setup(
     python_requires='>=3.8',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     package_data={
-        'mtkd_mm': ['.mim/configs/**/*.py', '.mim/tools/**/*.py',
-                    '.mim/tools/**/*.sh']
+        'mtkd_mm': ['.mim/model-index.yml', '.mim/configs/**/*.py',
+                    '.mim/tools/**/*.py', '.mim/tools/**/*.sh']
     },
     install_requires=read_requirements('runtime'),
     extras_require={

@@ -1,7 +1,9 @@
-"""``pip install .`` (not editable) into a fresh virtual environment, then a
-shapes config trained by its ``mtkd_mm::`` reference with the installed
-``mtkd_mm/.mim/tools/train.py`` (what ``mim train mtkd_mm CONFIG`` runs),
-from a directory that is not the repository."""
+"""``pip install .`` (not editable) into a fresh virtual environment, then,
+from a directory that is not the repository, with the installed
+``mtkd_mm/.mim/tools/train.py`` (what ``mim train mtkd_mm CONFIG`` runs):
+a shapes config trained by its ``mtkd_mm::`` reference, and a downstream
+project's own distillation config that inherits one of ours by
+``_base_ = 'mtkd_mm::…'`` and replaces its teachers."""
 import os
 import shutil
 import subprocess
@@ -9,8 +11,24 @@ import sys
 import sysconfig
 
 import pytest
+from mmengine.config import Config
 
 from tests.conftest import REPO
+
+
+DOWNSTREAM_CONFIG = '''\
+_base_ = 'mtkd_mm::mtkd_rl/resnet18_narrow_shapes.py'
+
+teacher = 'mtkd_mm::shapes/resnet18_narrow_shapes.py'
+model = dict(teachers=[
+    dict(name='ours_a', config=teacher, checkpoint='out/iter_2.pth'),
+    dict(name='ours_b', config=teacher, checkpoint='out/iter_2.pth'),
+])
+train_cfg = dict(max_iters=2, val_interval=2)
+default_hooks = dict(checkpoint=dict(interval=2))
+train_dataloader = dict(dataset=dict(data_root='{data}'))
+val_dataloader = dict(dataset=dict(data_root='{data}'))
+'''
 
 
 def call(cmd, cwd):
@@ -59,3 +77,15 @@ def test_installed_package_trains_a_config_by_reference(tmp_path,
           f'train_dataloader.dataset.data_root={shapes_root}',
           f'val_dataloader.dataset.data_root={shapes_root}'], cwd=work)
     assert (work / 'out' / 'iter_2.pth').is_file()
+
+    project = work / 'my_project'
+    project.mkdir()
+    (project / 'mtkd_rl_my_teachers.py').write_text(
+        DOWNSTREAM_CONFIG.format(data=shapes_root))
+    call([python, os.path.join(site, 'mtkd_mm', '.mim', 'tools', 'train.py'),
+          'my_project/mtkd_rl_my_teachers.py', '--work-dir', 'distilled'],
+         cwd=work)
+    assert (work / 'distilled' / 'iter_2.pth').is_file()
+    dumped = Config.fromfile(work / 'distilled' / 'mtkd_rl_my_teachers.py')
+    assert dumped.model.weighting.type == 'MTKDRL'  # ours, inherited
+    assert [t.name for t in dumped.model.teachers] == ['ours_a', 'ours_b']
