@@ -12,10 +12,10 @@ from tests.test_distill.helpers import build_model, load_cfg
 
 METHODS = ['aver', 'ebkd', 'ca_mkd', 'aekd']
 CONFIGS = {
-    'faster-rcnn_r18_fpn_1x_coco': 3,
-    'retinanet_r18_fpn_1x_coco': 3,
-    'deeplabv3_r18-d8_80k_cityscapes-512x1024': 2,
-    'resnet18_8xb32_in1k': 2,
+    'faster_rcnn_r18_coco': 3,
+    'retinanet_r18_coco': 3,
+    'deeplabv3_r18_cityscapes': 2,
+    'resnet18_imagenet': 2,
 }
 
 
@@ -48,15 +48,14 @@ def tiny_batch(name):
 # MTKD-RL and LookAheadTrust too (configs/mtkd_rl/, configs/look_ahead_trust/:
 # sigmoid classes, three teachers).
 BUILD_AND_STEP = [(name, method) for name in CONFIGS for method in METHODS
-                  if method in ('aver', 'ca_mkd') or 'in1k' in name] + [
-                      ('retinanet_r18_fpn_1x_coco', 'mtkd_rl'),
-                      ('retinanet_r18_fpn_1x_coco', 'look_ahead_trust')]
+                  if method in ('aver', 'ca_mkd') or 'imagenet' in name] + [
+                      ('retinanet_r18_coco', 'mtkd_rl'),
+                      ('retinanet_r18_coco', 'look_ahead_trust')]
 
 
 def config_path(name, method):
-    if method in ('mtkd_rl', 'look_ahead_trust'):
-        return REPO / 'configs' / method / 'retinanet_r18_fpn_coco.py'
-    return REPO / 'configs' / 'baselines' / method / f'{name}.py'
+    folder = 'baselines/' if method in METHODS else ''
+    return REPO / 'configs' / f'{folder}{method}' / f'{name}.py'
 
 
 @pytest.mark.parametrize('method', METHODS)

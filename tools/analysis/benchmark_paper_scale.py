@@ -38,10 +38,10 @@ from machine import machine  # noqa: E402
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'baselines'
 TASKS = {
-    'coco_frcnn': 'faster-rcnn_r18_fpn_1x_coco',
-    'coco_retinanet': 'retinanet_r18_fpn_1x_coco',
-    'cityscapes': 'deeplabv3_r18-d8_80k_cityscapes-512x1024',
-    'in1k': 'resnet18_8xb32_in1k',
+    'coco_frcnn': 'faster_rcnn_r18_coco',
+    'coco_retinanet': 'retinanet_r18_coco',
+    'cityscapes': 'deeplabv3_r18_cityscapes',
+    'in1k': 'resnet18_imagenet',
 }
 WEIGHTINGS = ['EBKD', 'CAMKD', 'AEKD', 'MTKDRL', 'MMKD', 'LookAheadTrust']
 # learnt from the first batch on (the configs wait 2 or more epochs)

@@ -3,7 +3,7 @@
 # (1x, box mAP 37.4 / 39.4 / 42.1). Method configs set model.weighting.
 # The distillation terms are the distiller's defaults: AVER, T = 4, α = 1,
 # FeatureMSE with β = 5 (MultiTeacherDistiller).
-_base_ = '../../students/faster-rcnn_r18_fpn_1x_coco.py'
+_base_ = '../../students/faster_rcnn_r18_coco.py'
 
 zoo = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/'
 teacher_r50 = dict(

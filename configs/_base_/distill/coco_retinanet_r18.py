@@ -6,7 +6,7 @@
 # The distillation terms are the distiller's defaults: AVER, T = 4, α = 1,
 # FeatureMSE with β = 5 (MultiTeacherDistiller); the logit KL is the binary
 # one per class (the heads' sigmoid).
-_base_ = '../../students/retinanet_r18_fpn_1x_coco.py'
+_base_ = '../../students/retinanet_r18_coco.py'
 
 zoo = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/'
 model = dict(

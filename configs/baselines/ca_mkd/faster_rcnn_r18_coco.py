@@ -1,4 +1,5 @@
-# CA-MKD (confidence-aware teacher weights) on faster-rcnn_r18_fpn_1x_coco.
+# CA-MKD (confidence-aware teacher weights) on the COCO Faster R-CNN R18-FPN
+# (configs/students/faster_rcnn_r18_coco.py).
 # The reference's beta = 50 and no feature term in the first epoch
 # (one COCO epoch at batch 16 = 7330 iterations).
 _base_ = '../../_base_/distill/coco_faster-rcnn_r18.py'

@@ -1,0 +1,5 @@
+# AEKD (min-norm gradient teacher weights) on the ImageNet ResNet-18
+# (mmpretrain's resnet18_8xb32_in1k).
+_base_ = '../../_base_/distill/imagenet_resnet18.py'
+
+model = dict(weighting=dict(type='AEKD'))

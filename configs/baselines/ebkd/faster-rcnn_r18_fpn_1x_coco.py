@@ -1,4 +1,0 @@
-# EBKD (entropy-based teacher weights) on faster-rcnn_r18_fpn_1x_coco.
-_base_ = '../../_base_/distill/coco_faster-rcnn_r18.py'
-
-model = dict(weighting=dict(type='EBKD'))

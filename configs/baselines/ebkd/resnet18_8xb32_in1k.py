@@ -1,4 +1,0 @@
-# EBKD (entropy-based teacher weights) on resnet18_8xb32_in1k.
-_base_ = '../../_base_/distill/imagenet_resnet18.py'
-
-model = dict(weighting=dict(type='EBKD'))
