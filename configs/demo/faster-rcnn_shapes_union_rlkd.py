@@ -10,8 +10,4 @@ model = dict(
         type='RLKDTemperature', by_epoch=False, warmup=20, rl_every=1,
         reward_stages=[],
         warmup_temperature={{_base_.model.temperature}}))
-custom_hooks = [
-    dict(type='mtkd_mm.TeacherEvalHook'),
-    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
-    dict(type='mtkd_mm.LearnerUpdateHook'),
-]
+custom_hooks = [*_base_.demo_hooks, dict(type='mtkd_mm.LearnerUpdateHook')]

@@ -7,8 +7,4 @@ _base_ = './fcos_shapes_union_aver.py'
 model = dict(
     weighting=dict(
         type='MMKD', batch_size={{_base_.train_dataloader.batch_size}}))
-custom_hooks = [
-    dict(type='mtkd_mm.TeacherEvalHook'),
-    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
-    dict(type='mtkd_mm.LearnerUpdateHook'),
-]
+custom_hooks = [*_base_.demo_hooks, dict(type='mtkd_mm.LearnerUpdateHook')]

@@ -4,8 +4,4 @@ _base_ = './fcos_shapes_union_aver.py'
 
 model = dict(
     weighting=dict(type='MTKDRL', warmup_iters=20, update_interval=20))
-custom_hooks = [
-    dict(type='mtkd_mm.TeacherEvalHook'),
-    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
-    dict(type='mtkd_mm.LearnerUpdateHook'),
-]
+custom_hooks = [*_base_.demo_hooks, dict(type='mtkd_mm.LearnerUpdateHook')]

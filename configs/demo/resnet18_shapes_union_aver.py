@@ -26,10 +26,12 @@ model = dict(
     feature_loss=dict(type='FeatureMSE'),
     feature_loss_weight=5.0)
 optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')
-custom_hooks = [
+# the teachers' metrics on the union before training, the weights per domain
+demo_hooks = [
     dict(type='mtkd_mm.TeacherEvalHook'),
     dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
 ]
+custom_hooks = demo_hooks
 # the mean weight per teacher on each domain's images over the iterations
 # (domain_weight/<domain>/<teacher>): vis_data/scalars.json and TensorBoard
 # (tensorboard --logdir WORK_DIR)

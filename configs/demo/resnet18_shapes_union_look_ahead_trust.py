@@ -6,8 +6,4 @@
 _base_ = './resnet18_shapes_union_aver.py'
 
 model = dict(weighting=dict(type='LookAheadTrust'))
-custom_hooks = [
-    dict(type='mtkd_mm.TeacherEvalHook'),
-    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
-    dict(type='mtkd_mm.LearnerUpdateHook'),
-]
+custom_hooks = [*_base_.demo_hooks, dict(type='mtkd_mm.LearnerUpdateHook')]

@@ -9,8 +9,4 @@ model = dict(
         type='MMKD', batch_size={{_base_.train_dataloader.batch_size}}),
     feature_loss_weight=100.0,
     connector=dict(type='BottleneckConnector'))
-custom_hooks = [
-    dict(type='mtkd_mm.TeacherEvalHook'),
-    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
-    dict(type='mtkd_mm.LearnerUpdateHook'),
-]
+custom_hooks = [*_base_.demo_hooks, dict(type='mtkd_mm.LearnerUpdateHook')]

@@ -7,8 +7,4 @@ model = dict(
         _delete_=True,
         type='RLKDTemperature', by_epoch=False, warmup=20, rl_every=1,
         reward_stages=[dict(end=200, period=100, scale=10)]))
-custom_hooks = [
-    dict(type='mtkd_mm.TeacherEvalHook'),
-    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
-    dict(type='mtkd_mm.LearnerUpdateHook'),
-]
+custom_hooks = [*_base_.demo_hooks, dict(type='mtkd_mm.LearnerUpdateHook')]
