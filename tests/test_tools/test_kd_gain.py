@@ -51,3 +51,19 @@ def test_distilled_student_beats_plain_student(workspace, base_runs,
     assert top1['aver'] - top1['plain'] > MARGIN, (
         f'teacher {teacher_top1:.2f}, plain student {top1["plain"]:.2f}, '
         f'AVER student {top1["aver"]:.2f}: the gain is below {MARGIN}')
+
+
+@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
+def test_run_config_sets_the_teachers_precision(precision, tmp_path):
+    from mmengine.config import Config
+
+    from tests.conftest import load_tool_module
+    kd_gain = load_tool_module('tools/analysis/kd_gain.py')
+    task = kd_gain.TASKS['classification']
+    teachers = {t: (tmp_path / f'{t}.pth', 0.0) for t in task.teachers}
+    path = tmp_path / 'run.py'
+    path.write_text(kd_gain.run_config(task, 'AVER', teachers, 'init.pth', 0,
+                                       precision))
+    model = Config.fromfile(path).model
+    assert model.weighting.type == 'AVER'
+    assert model.get('teacher_precision', 'fp32') == precision

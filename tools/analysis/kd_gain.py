@@ -25,7 +25,7 @@ Usage::
 
     python tools/analysis/kd_gain.py [--tasks classification ...]
         [--methods plain AVER ...] [--seeds 0 1 2]
-        [--work-dir work_dirs/kd_gain] [--jobs 1]
+        [--work-dir work_dirs/kd_gain] [--jobs 1] [--teacher-precision bf16]
 
 The setting (configs/kd_gain/): teachers of the student's family, deeper
 (ResNet-34) or wider, trained on all 960 training images; a quarter-width
@@ -268,11 +268,12 @@ def resolved_digest(path):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def run_config(task, method, teachers, init, seed):
+def run_config(task, method, teachers, init, seed, teacher_precision='fp32'):
     """The config text of one run: the student or the distiller, starting
-    from ``init``, with this seed; its first line names the digest of the
-    config it inherits, resolved, so that a finished run is trained again
-    when that changes."""
+    from ``init``, with this seed (and the distiller's
+    ``teacher_precision``); its first line names the digest of the config
+    it inherits, resolved, so that a finished run is trained again when
+    that changes."""
     base = task.student if METHODS[method] is None else task.distill
     lines = [f'# configs/kd_gain/{base}: {resolved_digest(config_path(base))}',
              f'randomness = dict(seed={seed})']
@@ -294,7 +295,9 @@ def run_config(task, method, teachers, init, seed):
         f'    teachers=[\n{teacher_list}    ],\n'
         f'    weighting=dict(_delete_=True, {weighting})' +
         ''.join(f',\n    temperature=dict(_delete_=True, {t})'
-                for t in temperature) + ')')
+                for t in temperature) +
+        (f",\n    teacher_precision='{teacher_precision}'"
+         if teacher_precision != 'fp32' else '') + ')')
     if hooks:
         lines.append(f'custom_hooks = [{hooks}]')
     return '\n'.join(lines) + '\n'
@@ -341,6 +344,11 @@ def parse_args():
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--work-dir', type=Path,
                         default=Path('work_dirs/kd_gain'))
+    parser.add_argument(
+        '--teacher-precision', choices=['fp32', 'bf16', 'fp16'],
+        default='fp32', help="the distillers' model.teacher_precision; "
+        "not fp32: each method's row is named '<method>, <precision> "
+        "teachers' (the plain student's is shared)")
     parser.add_argument('--jobs', type=int, default=1,
                         help='trainings run at once, each with '
                         f'{BENCHMARK_THREADS} threads (a machine with '
@@ -351,6 +359,9 @@ def parse_args():
 def main():
     args = parse_args()
     methods = ['plain'] + [m for m in args.methods if m != 'plain']
+    precision = args.teacher_precision
+    rows = {m: m if m == 'plain' or precision == 'fp32' else
+            f'{m}, {precision} teachers' for m in methods}
     for domain in {TASKS[name].domain for name in args.tasks}:
         make_data(domain)
     out = args.work_dir / 'kd_gain.json'
@@ -371,15 +382,16 @@ def main():
             init = (args.work_dir / name / f'seed{seed}' /
                     f'init_{student}.pth')
             save_initial_weights(config_path(task.student), seed, init)
-            for method in methods:
-                run_dir = init.parent / method.replace(' ', '_')
+            for method, row in rows.items():
+                run_dir = init.parent / row.replace(', ', '_').replace(
+                    ' ', '_')
                 config = run_config(task, method, teachers, init.resolve(),
-                                    seed)
+                                    seed, precision)
                 done = finished_run(run_dir, config)
                 if done is None:
-                    jobs.append((seed, method, run_dir, config))
+                    jobs.append((seed, row, run_dir, config))
                 else:
-                    runs.setdefault(method, {})[seed] = done
+                    runs.setdefault(row, {})[seed] = done
         log(f'{name}: {len(jobs)} runs to train, '
             f'{sum(map(len, runs.values()))} finished before')
         progress = Progress('kd_gain', len(jobs))
@@ -414,7 +426,8 @@ def main():
             data=data_digest(data_root(task.domain)),
             methods={**{m: summarise(kept_runs(b), plain)
                         for m, b in before.get('methods', {}).items()},
-                     **{m: summarise(runs[m], plain) for m in methods}})
+                     **{r: summarise(runs[r], plain)
+                        for r in rows.values()}})
         out.write_text(json.dumps(results, indent=2))
     table = markdown(results)
     (args.work_dir / 'kd_gain.md').write_text(table)
