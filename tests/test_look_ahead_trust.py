@@ -119,6 +119,20 @@ def test_first_weights_are_uniform_and_stored_with_the_credit():
     close(weights.extras['best_credit_right'], best * right)
 
 
+@pytest.mark.parametrize('trusted', [('logit', ), ('feature', )])
+def test_the_untrusted_term_gets_equal_weights(trusted):
+    torch.manual_seed(0)
+    weighting = build(trusted=trusted)
+    for param in weighting.scorer.parameters():
+        param.data.normal_()
+    weights = weighting(classification_state())
+    trust, other = ((weights.logit, weights.feature) if trusted == ('logit', )
+                    else (weights.feature, weights.logit))
+    close(other, torch.full((5, 3), 1 / 3))
+    assert (trust - 1 / 3).abs().max() > 0.05
+    close(trust.sum(dim=1), torch.ones(5))
+
+
 def test_expected_policy_loss():
     """−mean_i (Σ_k π_ik ĉ_ik + α H(π_i)), ĉ the credit relative to the
     sample's teacher mean in units of the batch spread."""
@@ -322,5 +336,7 @@ def test_bad_options_are_refused():
         LookAheadTrust(policy='ppo')
     with pytest.raises(ValueError, match="policy_input must be 'state'"):
         LookAheadTrust(policy_input='image')
+    with pytest.raises(ValueError, match="trusted must name 'logit'"):
+        LookAheadTrust(trusted=('logits', ))
     with pytest.raises(ValueError, match='needs logits from every teacher'):
         LookAheadTrust().setup(pool_info(['t0', 't1'], [0]))

@@ -147,6 +147,8 @@ class LookAheadTrust(Learner, TeacherWeighting):
             in the teachers' embeddings (:func:`neighbourhood_credit`): a
             teacher is credited for the kind of image, not for a lucky
             answer on one; 0: each sample's own credit.
+        trusted (tuple[str]): the terms weighted by π: ``'logit'`` and/or
+            ``'feature'``; the other gets 1/K (an ablation, ours).
         entropy_weight (float): of the policy's entropy (``'expected'``).
         concentration (float): Dirichlet concentration scale
             (``'reinforce'``).
@@ -162,6 +164,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
                  normalise_state=True,
                  policy_input='state',
                  credit_neighbourhood=0.25,
+                 trusted=('logit', 'feature'),
                  entropy_weight=0.1,
                  concentration=50.0,
                  hidden=32,
@@ -183,6 +186,9 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if not 0 <= credit_neighbourhood <= 1:
             raise ValueError('LookAheadTrust.credit_neighbourhood must be a '
                              f'share in [0, 1], got {credit_neighbourhood!r}')
+        if not trusted or set(trusted) - {'logit', 'feature'}:
+            raise ValueError("LookAheadTrust.trusted must name 'logit' "
+                             f"and/or 'feature', got {trusted!r}")
         if credit_neighbourhood and policy != 'expected':
             raise ValueError(
                 "LookAheadTrust.credit_neighbourhood needs policy='expected' "
@@ -198,6 +204,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         self.normalise_state = normalise_state
         self.policy_input = policy_input
         self.credit_neighbourhood = credit_neighbourhood
+        self.trusted = tuple(trusted)
         self.entropy_weight = entropy_weight
         self.concentration = concentration
         reads = (('lookahead_credit', 'teacher_accuracy')
@@ -250,9 +257,12 @@ class LookAheadTrust(Learner, TeacherWeighting):
                                  state.num_teachers).to(weights.dtype)
                 extras = dict(best_credit=best,
                               best_credit_right=best * state.teacher_accuracy)
-        return TeacherWeights(weights,
-                              feature_weights_like_logits(state, weights),
-                              extras=extras)
+        uniform = state.uniform(state.num_teachers)
+        return TeacherWeights(
+            weights if 'logit' in self.trusted else uniform,
+            feature_weights_like_logits(state, weights)
+            if 'feature' in self.trusted else uniform,
+            extras=extras)
 
     def _reward(self, state, weights):
         """What the update needs: the credit (B, K) (expected policy) or one

@@ -112,6 +112,8 @@ METHODS = {
     'look_ahead_trust': 'LookAheadTrust (ours)',
     'look_ahead_trust_embeddings': 'LookAheadTrust, embeddings',
     'look_ahead_trust_per_image': "LookAheadTrust, each image's own credit",
+    'look_ahead_trust_logits': 'LookAheadTrust, logit term only',
+    'look_ahead_trust_features': 'LookAheadTrust, feature term only',
     'look_ahead_trust_state_and_embeddings': 'LookAheadTrust, state and '
     'embeddings',
     'look_ahead_trust_raw_state': 'LookAheadTrust, raw state',
