@@ -114,6 +114,9 @@ METHODS = {
     'look_ahead_trust_per_image': "LookAheadTrust, each image's own credit",
     'look_ahead_trust_logits': 'LookAheadTrust, logit term only',
     'look_ahead_trust_features': 'LookAheadTrust, feature term only',
+    'aver_feature_third': 'AVER, a third of the feature term',
+    'look_ahead_trust_feature_third': 'LookAheadTrust, a third of the '
+    'feature term',
     'look_ahead_trust_state_and_embeddings': 'LookAheadTrust, state and '
     'embeddings',
     'look_ahead_trust_raw_state': 'LookAheadTrust, raw state',
