@@ -87,46 +87,31 @@ def build_temperature(temperature):
 
 @MODELS.register_module()
 class MultiTeacherDistiller(BaseModel):
-    """Trains ``student`` from several frozen teachers at once.
-
-    ``loss`` runs the student's own loss code (recorded by the task view),
-    every teacher once under ``no_grad`` on the same batch normalised its
-    own way, then per-sample, per-teacher distillation losses weighted by
-    ``weighting``::
-
-        L = L_student + α · r_l · Σ_k mean_i(w_logit_ik · KL_ik)
-                      + β · r · Σ_k mean_i(w_feat_ik · F_ik)
-
-    with r_l = r = 1, or r_l = 1/K_l (the teachers with logits) and
-    r = 1/K for weightings whose ``teacher_reduction`` is ``'mean'``
-    (:func:`~mtkd_mm.weightings.weighted_teacher_loss`). ``predict`` and
-    ``tensor`` are the student's own.
+    """Trains ``student`` from several frozen teachers at once: the
+    student's own loss plus per-sample, per-teacher logit and feature
+    losses weighted by ``weighting`` (the total loss:
+    docs/methods.md#the-total-loss-and-notation). Teachers run once per
+    batch, without gradients, in eval mode; ``predict`` and ``tensor`` are
+    the student's own.
 
     Args:
         student (dict | str): model dict, config file or ``mmdet::…``.
         teachers (list[dict]): ``dict(name, config, checkpoint)`` each.
         weighting (dict): a ``WEIGHTINGS`` type (AVER, EBKD, CAMKD, …).
-        temperature (float | dict): T of the logit loss: a positive number
-            (``FixedTemperature``) or a ``TEMPERATURES`` type.
+        temperature (float | dict): T > 0 or a ``TEMPERATURES`` type.
         logit_loss (dict | None): per-point logit loss (``KLDivergence``).
-        logit_loss_weight (float): α.
+        logit_loss_weight, feature_loss_weight (float): α and β.
         feature_loss (dict | None): per-sample feature loss (``FeatureMSE``,
             ``PKD``, ``ChannelWiseDivergence``).
-        feature_loss_weight (float): β. The defaults are the values every
-            config of the project uses unless its header says otherwise.
         connector (dict): maps a student feature level to a teacher's.
         feature_place (str, optional): module path of the distilled
-            features; the view's default when None.
-        feature_levels (list[int], optional): which of its outputs.
-        probe_size (int): side of the dummy images that measure channels at
-            build time.
-        teacher_precision (str): ``'fp32'`` (the references'), ``'bf16'``
-            or ``'fp16'``: the teachers' forwards run under autocast of
-            that type, independent of the student's ``--amp``; their
-            outputs reach the losses and weightings in fp32.
-        data_preprocessor (dict, optional): given by the runner from a
-            top-level ``data_preprocessor`` (mmpretrain configs); it goes to
-            the student.
+            features, and ``feature_levels`` (list[int]) which outputs;
+            the view's defaults when None.
+        probe_size (int): side of the images that measure channels.
+        teacher_precision (str): ``'fp32'`` (default), ``'bf16'`` or
+            ``'fp16'`` autocast of the teachers' forwards; their outputs
+            reach the losses in fp32.
+        data_preprocessor (dict, optional): goes to the student.
     """
 
     def __init__(self,

@@ -91,31 +91,21 @@ def fingerprint(model):
 
 
 class TeacherPool(nn.Module):
-    """K frozen teachers in an ``nn.ModuleDict``.
-
-    Each teacher is built in its own package's scope, loaded from its
-    checkpoint and frozen: no gradients, eval mode re-applied on every
-    ``train()``, skipped by ``init_weights``. The distiller keeps it out of
-    the optimiser.
+    """K frozen teachers in an ``nn.ModuleDict``: each built in its own
+    package's scope, loaded from its checkpoint and frozen (no gradients,
+    eval mode on every ``train()``, skipped by ``init_weights``). A
+    distiller checkpoint stores each teacher's :func:`fingerprint`, not its
+    weights; ``load_from`` and resume keep the configured teachers and
+    warn, naming each one that differs.
 
     Args:
-        teachers (list[dict]): each ``dict(name, config, checkpoint)``;
-            ``config`` is a model dict, a config file or ``mmdet::…``;
-            ``checkpoint`` a path or URL (None leaves random weights, with a
-            warning: for smoke tests only).
-        student_preprocessor (nn.Module): the student's data preprocessor,
-            to re-normalise its batch for each teacher.
-        view (TaskView): the student's view, which says what a teacher may
-            be.
-        precision (str): ``'fp32'``, or ``'bf16'`` / ``'fp16'``: the
-            teachers run under autocast of that type, in ``channels_last``,
-            and their records are cast back to fp32.
-
-    A checkpoint of the distiller stores no teacher weights, only each
-    teacher's :func:`fingerprint` (``teachers.fingerprints.<name>``): on
-    ``load_from`` or resume the configured teachers are kept, with a warning
-    naming each one whose stored fingerprint (or, in older checkpoints,
-    stored weights) differs.
+        teachers (list[dict]): ``dict(name, config, checkpoint)`` each
+            (``checkpoint`` a path or URL; None: random, for smoke tests).
+        student_preprocessor (nn.Module): re-normalises the student's batch
+            for each teacher.
+        view (TaskView): the student's view (what a teacher may be).
+        precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'`` autocast
+            (``channels_last``; records cast back to fp32).
     """
 
     checkpoint_keys_optional = True

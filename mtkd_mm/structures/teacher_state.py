@@ -35,37 +35,27 @@ def quantity(compute):
 
 
 class TeacherState:
-    """Per-sample, per-teacher quantities of one iteration.
-
-    A weighting declares the quantities it reads (``reads``); the state
-    computes those on first read, once, and refuses the others, so a
-    weighting pays for what it reads and nothing is computed twice. They
-    are detached unless ``keep_gradients``. ``QUANTITIES``: the names of
-    the ``@quantity`` methods, in their order. K counts all teachers, K_l
-    those with logits (``logit_teachers``). ``names``, ``logit_teachers``,
-    ``points``, ``num_samples``, ``num_teachers``, ``dtype`` and
-    :meth:`uniform` need no declaration.
+    """Per-sample, per-teacher quantities of one iteration, built by the
+    distiller. A weighting declares what it reads (``reads``); each
+    quantity (a ``@quantity`` method, listed in ``QUANTITIES``) is computed
+    on first read, once, detached unless ``keep_gradients``; the others
+    are refused. K counts all teachers, K_l those with logits.
 
     Args:
-        names (list[str]): the K teachers.
-        logit_teachers (list[int]): the indices of those with logits.
-        points (Points): the batch's points.
-        student (ModelRecord): the student's record (logits with graph).
-        teachers (list[ModelRecord]): each teacher's record.
+        names (list[str]), logit_teachers (list[int]): the K teachers, and
+            the indices of those with logits.
+        points (Points), student (ModelRecord), teachers
+            (list[ModelRecord]): the batch's points and records.
         kl (Tensor): (B, K_l) per-sample logit loss, with its graph.
         feature_loss (Tensor): (B, K) per-sample feature loss.
-        connected (dict, optional): teacher name → connected student
-            feature levels (``cosine``, ``connected_ce``).
-        classify_connected (callable, optional): ``(k, levels)`` → (P, C)
-            logits of teacher k's head on connected student feature
-            levels (``connected_ce``).
-        summary_uses_probabilities (bool): whether the summaries are mean
-            class probabilities (False: the logits, points are samples).
-        given (dict, optional): precomputed values of quantities.
-        reads (iterable[str], optional): the quantities that may be read;
-            None: all (for tests).
-        reader (str): who reads, for the error message.
-        keep_gradients (bool): whether quantities keep their graph.
+        connected (dict), classify_connected (callable), optional: the
+            connected student levels per teacher, and teacher k's head on
+            them, ``(k, levels)`` → (P, C) (``cosine``, ``connected_ce``).
+        summary_uses_probabilities (bool): summaries are mean class
+            probabilities (False: logits; points are samples).
+        given (dict), reads (iterable[str]), reader (str), keep_gradients
+            (bool): precomputed values, the readable quantities (None:
+            all), who reads (for errors), whether to keep graphs.
     """
 
     def __init__(self, names, logit_teachers, points, student, teachers, kl,

@@ -70,45 +70,29 @@ def rlkd_state(student_logits, teacher_logits, distribution,
 
 @TEMPERATURES.register_module()
 class RLKDTemperature(Learner, DistillationTemperature):
-    """Each point's T from a PPO agent: ``T = t_max · sigmoid(μ(s) + ε·σ)``.
-
-    In the student's step the agent samples each point's T from its state
-    (:func:`rlkd_state`); in the collecting units after the warm-up it
-    stores the batch's path, with the delayed reward on its last
-    transition, and ``LearnerUpdateHook`` runs :meth:`learn`: one PPO
-    update per stored batch. The paper, the released code, where they
-    differ and what is ours: docs/methods.md#rlkd--itkd. The exploration
-    is :class:`~mtkd_mm.engine.hooks.EntropyRankedMixupHook`.
+    """Each point's T from a PPO agent: ``T = t_max · sigmoid(μ(s) + ε·σ)``
+    from the point's state (:func:`rlkd_state`); after the warm-up the
+    collecting units store each batch's path with its delayed reward, and
+    ``LearnerUpdateHook`` runs :meth:`learn` (one PPO update per stored
+    batch). Paper, released code, differences and what is ours:
+    docs/methods.md#rlkd--itkd.
 
     Args:
-        margin (str): the state's margin, ``'paper'`` (top-1 − top-2,
-            default) or ``'reference'`` (the released code's).
-        log_prob_at (str): the density of the Gaussian ``'sample'``
-            (default) or of the ``'temperature'`` (the released code).
-        calibration (str): ``'gae'`` (calibrated instance rewards feed
-            GAE, default) or ``'reference'`` (PPO on the delayed reward).
+        margin (str), log_prob_at (str), calibration (str), accuracy (str):
+            the paper's or the released code's choice of each (see docs).
         per (str): ``'point'`` or ``'image'`` (one T per image, ours).
         t_max (float): the largest T.
-        by_epoch (bool): whether ``warmup``, ``rl_every`` and the reward
-            stages count epochs (the reference) or iterations.
-        warmup (int): units (1-based) before the agent acts.
-        warmup_temperature (float): T during the warm-up.
-        rl_every (int): the agent learns in the units that are multiples
-            of it.
-        reward_stages (list[dict]): ``end``, ``period``, ``scale`` of
-            :func:`stage_scale`, in the same units.
-        accuracy (str): ``'macro'`` (the reference) or ``'micro'``.
+        by_epoch (bool): whether ``warmup``, ``rl_every`` and
+            ``reward_stages`` count epochs (the reference) or iterations.
+        warmup (int), warmup_temperature (float): units before the agent
+            acts, and T until then.
+        rl_every (int): the agent learns in the units that are multiples.
+        reward_stages (list[dict]): ``end``, ``period``, ``scale`` each.
         max_transitions (int): points stored per batch.
-        gamma, lam (float): GAE's discount and λ.
-        clip (float): PPO's ratio clip ε.
-        actor_epochs, critic_epochs (int): steps per update of each.
-        max_grad_norm (float): gradient-norm clip of the actor and the
-            critic, each on its own.
-        calibration_steps (int): regressor steps per update.
-        optim_wrapper (dict): one optimiser over the actor, critic and
-            regressor (the actor's lr a tenth, ``lr_mult``).
-        update_interval (int): batches between updates.
-        buffer_size (int): most batches stored between updates.
+        gamma, lam, clip, max_grad_norm (float), actor_epochs,
+            critic_epochs, calibration_steps (int): PPO's settings.
+        optim_wrapper (dict), update_interval (int), buffer_size (int):
+            the agent's optimiser and update schedule (``Learner``).
     """
 
     def __init__(self,

@@ -116,46 +116,27 @@ def neighbourhood_credit(credit, features, share):
 
 @WEIGHTINGS.register_module()
 class LookAheadTrust(Learner, TeacherWeighting):
-    """Per-sample teacher weights from a learnt policy (ours, not a
-    published method; docs/methods.md#lookaheadtrust-ours).
+    """Per-sample teacher weights from a learnt policy π (ours, not a
+    published method; docs/methods.md#lookaheadtrust-ours), trained on the
+    look-ahead credit (``TeacherState.lookahead_credit``, (B, K)). In
+    training it reports ``extras`` ``best_credit`` and
+    ``best_credit_right`` (B, K).
 
-    The policy π, a softmax over the teachers of one score per teacher,
-    learns from the look-ahead credit (``TeacherState.lookahead_credit``):
-    how much a step on sample i's distillation loss to teacher k would
-    lower its own CE, known for every teacher. By default it scores each
-    teacher from that teacher's normalised state and maximises the
-    expected credit plus ``entropy_weight`` · H(π). Feature weights follow
-    the logit weights. In training, with the look-ahead reward, it reports
-    the ``extras`` ``best_credit`` and ``best_credit_right`` (B, K).
-
-    Args (``reward``, ``policy`` and ``normalise_state`` are the ablations
-    of the trust weighting):
-        reward (str): ``'lookahead'`` (ours) or ``'reference'`` (MTKD-RL's
-            per-sample reward, with the weights that were applied).
-        policy (str): ``'expected'`` (needs the look-ahead reward),
-            ``'reinforce'`` (Dirichlet samples around π) or
+    Args:
+        reward (str): ``'lookahead'`` or ``'reference'`` (MTKD-RL's).
+        policy (str): ``'expected'`` (expected credit), ``'reinforce'`` or
             ``'surrogate'`` (MTKD-RL's released update).
-        normalise_state (bool): ``log1p`` and batch standardisation of the
-            policy's state (False: the raw quantities).
-        policy_input (str): what the teachers are scored from: ``'state'``
-            (each teacher's answer on the image), ``'embeddings'`` (each
-            teacher's embedding, :class:`CompetenceHeads`) or ``'both'``
-            (the sum of the two scores).
-        credit_neighbourhood (float): a share in [0, 1]; above 0 (default
-            0.25), the expected policy learns from each sample's credit
-            averaged over that share of the update's samples nearest to it
-            in the teachers' embeddings (:func:`neighbourhood_credit`): a
-            teacher is credited for the kind of image, not for a lucky
-            answer on one; 0: each sample's own credit.
-        trusted (tuple[str]): the terms weighted by π: ``'logit'`` and/or
-            ``'feature'``; the other gets 1/K (an ablation, ours).
-        entropy_weight (float): of the policy's entropy (``'expected'``).
-        concentration (float): Dirichlet concentration scale
-            (``'reinforce'``).
-        hidden (int): the scorer's hidden width.
-        optim_wrapper (dict): the policy's optimiser.
-        update_interval (int): student steps between updates.
-        buffer_size (int): most batches of experience kept between updates.
+        normalise_state (bool): ``log1p`` and batch standardisation.
+        policy_input (str): ``'state'``, ``'embeddings'`` or ``'both'``.
+        credit_neighbourhood (float): share of the update's samples, nearest
+            in the teachers' embeddings, whose credit each sample learns
+            from (0: its own).
+        trusted (tuple[str]): the terms π weights, ``'logit'`` and/or
+            ``'feature'``; the other gets 1/K.
+        entropy_weight (float), concentration (float), hidden (int): of
+            the expected policy's entropy term, the Dirichlet, the scorer.
+        optim_wrapper (dict), update_interval (int), buffer_size (int):
+            the policy's optimiser and update schedule (``Learner``).
     """
 
     def __init__(self,

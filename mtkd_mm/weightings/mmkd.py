@@ -38,36 +38,23 @@ class LatestBatch(ExperienceBuffer):
 
 @WEIGHTINGS.register_module()
 class MMKD(Learner, TeacherWeighting):
-    """Meta-learned per-sample teacher weights (docs/methods.md#mmkd).
-
-    Two :class:`WeightNetwork` give the weights: the logit network reads
-    concat[z_t,1 … z_t,K, z_s] (B, C·(K+1)) (detection and segmentation:
-    each image's mean class probabilities), the feature network row i of
-    the Gram matrices concat[G_1 … G_K, G_s] (B, B·(K+1)) of the last
-    feature level (a batch of another size gets uniform feature weights).
-    On the reference's schedule ``LearnerUpdateHook`` takes a meta step
-    (:meth:`update_loss`): the student's own loss on a quiz batch after a
-    differentiable look-ahead of the student (the distiller's
-    :class:`~mtkd_mm.learning.StudentLookAhead`, given to :meth:`attach`)
-    trains both networks. The real student's parameters, optimiser state
-    and BatchNorm statistics are left as they were (the last is ours: the
-    reference's roll-back updates them once more).
+    """Meta-learned per-sample teacher weights (docs/methods.md#mmkd):
+    a logit network on the teachers' and student's logits (B, C·(K+1))
+    and a feature network on rows of their Gram matrices (B, B·(K+1)),
+    trained by ``LearnerUpdateHook``'s meta steps (:meth:`update_loss`):
+    the student's own loss on a quiz batch after a differentiable
+    look-ahead (:class:`~mtkd_mm.learning.StudentLookAhead`, given to
+    :meth:`attach`); the real student is left as it was.
 
     Args:
-        batch_size (int): the per-rank training batch size (the feature
-            network's input width).
-        optim_wrapper (dict): the networks' optimiser (the reference: Adam,
-            lr 1e-3, weight decay 1e-4, constant).
-        update_interval (int): student steps between meta steps.
-        virtual_steps (int): virtual distillation steps before the one on
-            the student's own loss (the reference: 2).
-        quiz (str): ``'latest'`` (the current batch, the reference's
-            default) or ``'hard'`` (drawn from a
-            :class:`~mtkd_mm.learning.HardBuffer`, its ``--hard_buffer``).
-        hard_buffer_size (int, optional): images in the hard buffer; None:
-            4 × ``batch_size`` (the reference's 256 for its batch of 64).
-        hard_fraction (float): for detection and segmentation, the share of
-            each batch's images that are hard (ours).
+        batch_size (int): per-rank batch size (the feature network's width).
+        optim_wrapper (dict), update_interval (int): the networks' optimiser
+            and the steps between meta steps (the reference: Adam lr 1e-3).
+        virtual_steps (int): virtual distillation steps (the reference: 2).
+        quiz (str): ``'latest'`` (the reference's default) or ``'hard'``
+            (a :class:`~mtkd_mm.learning.HardBuffer`, its ``--hard_buffer``),
+            with ``hard_buffer_size`` (None: 4 × ``batch_size``) and
+            ``hard_fraction`` (detection and segmentation, ours).
     """
 
     reads = ('teacher_summary', 'student_summary', 'gram')

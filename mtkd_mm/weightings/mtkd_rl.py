@@ -61,36 +61,23 @@ def surrogate_loss(actions, reward):
 @WEIGHTINGS.register_module()
 class MTKDRL(Learner, TeacherWeighting):
     """The MTKD-RL agent and its fusion with confidence- and
-    divergence-aware weights (docs/methods.md#mtkd-rl).
-
-    In the student's step (no gradients) the agent reads each sample's
-    state, outputs per-sample teacher weights, and the batch's experience
-    (state, standardised reward, fixed weights[, sampled action]) is
-    stored, during the warm-up too (the reference). It is a
-    :class:`~mtkd_mm.learning.Learner`: ``LearnerUpdateHook`` replays the
-    experience every ``update_interval`` batches with :meth:`update_loss`.
+    divergence-aware weights (docs/methods.md#mtkd-rl). The agent reads
+    each sample's state and stores the batch's experience, warm-up
+    included; ``LearnerUpdateHook`` replays it every ``update_interval``
+    batches (:meth:`update_loss`).
 
     Args:
-        fusion (str): ``'average'``: w = (a + c + d) / 3 (the reference);
-            ``'dynamic'``: w = λ0·a + λ1·c + λ2·d with λ = softmax of a
-            learnable 3-vector per kind (the reference's ``--dynamic``).
-            The surrogate update trains the fused weights in both.
-        warmup_epochs (int): epochs in which every weight is 1 (the
-            reference: 1, its first epoch); for epoch-based loops.
-        warmup_iters (int): the same in iterations, for iteration-based
-            loops (ours). The warm-up lasts while either holds.
-        policy (str): ``'surrogate'`` (the released code: the action is
-            "use every teacher") or ``'reinforce'`` (sample actions from a
-            Dirichlet around the agent output, −(R − b)·log π with a running
-            mean baseline b; ours).
-        concentration (float): Dirichlet concentration scale (reinforce).
+        fusion (str): ``'average'`` (the reference) or ``'dynamic'``
+            (learnt mixing weights, the reference's ``--dynamic``).
+        warmup_epochs, warmup_iters (int): weights 1 while either holds
+            (the reference: its first epoch; iterations are ours).
+        policy (str): ``'surrogate'`` (the released code) or
+            ``'reinforce'`` (Dirichlet samples, running-mean baseline; ours).
+        concentration (float), baseline_momentum (float): of REINFORCE.
         hidden (int): the agent's hidden width.
-        optim_wrapper (dict): the agent's (and λ's) optimiser (the
-            reference: SGD, lr 0.1, no momentum, constant).
-        update_interval (int): batches between updates (the reference's
-            ``agent_step``: 1000).
-        buffer_size (int): most batches of experience kept between updates.
-        baseline_momentum (float): of the REINFORCE running-mean baseline.
+        optim_wrapper (dict), update_interval (int), buffer_size (int):
+            the agent's optimiser and update schedule (the reference: SGD
+            lr 0.1, ``agent_step`` 1000).
     """
 
     reads = ('kl', 'feature_loss', 'teacher_ce', 'student_ce', 'cosine',

@@ -37,25 +37,14 @@ def mixup_pairs(scores, lost_band=(0.8, 0.9), partner_band=(0.1, 0.2),
 @HOOKS.register_module()
 class EntropyRankedMixupHook(Hook):
     """The released ITKD code's exploration, for classifiers in epoch-based
-    loops.
-
-    In every training step the entropy of the student's prediction (T = 1)
-    on each image is added to that image's score, in every epoch (the
-    reference loses epoch 1's: its record starts as the live entropy array
-    itself, which epoch 2 overwrites, and its sum skips that first column;
-    ITKD ``utils/trainer.py:350, 777-796``). Before each epoch E (1-based)
-    with ``E > start_epoch`` and ``E % every == 0`` (the reference: 40,
-    60, …), :func:`mixup_pairs` picks the pairs from the scores and the
-    training set (an :class:`EntropyRankedMixupDataset`) blends them for
-    that epoch; every other epoch sees the images as they are. The
-    reference turns it on for CIFAR (every 20 epochs after a warm-up of 20)
-    and off for ImageNet.
-
-    Detection and segmentation are refused: a blended image would keep one
-    image's boxes or masks over another's objects. The scores (N,) are
-    summed over the ranks at each epoch's end, before that epoch's
-    checkpoint saves them (one saved within an epoch holds the scores up to
-    the epoch's start).
+    loops (docs/methods.md#rlkd--itkd, "Exploration"): each step adds the
+    student's prediction entropy on each image to its score (N,); before
+    each epoch E > ``start_epoch`` with ``E % every == 0``,
+    :func:`mixup_pairs` picks pairs by score, which the training set (an
+    :class:`EntropyRankedMixupDataset`) blends for that epoch. The scores
+    are summed over the ranks at each epoch's end and checkpointed.
+    Detection and segmentation are refused (a blend would keep one image's
+    boxes over another's objects).
 
     Args:
         start_epoch (int): no blending up to this epoch.

@@ -26,39 +26,13 @@ def train_batch_size(runner):
 @HOOKS.register_module()
 class LearnerUpdateHook(Hook):
     """Trains every :class:`~mtkd_mm.learning.Learner` of the distiller
-    (``model.learners()``: the weighting, the temperature).
-
-    For each learner, by name:
-
-    - **optimiser**: built before the run by MMEngine's
-      ``build_optim_wrapper`` from the learner's ``optim_wrapper`` config,
-      over all its parameters; the student's ``param_scheduler`` and
-      ``auto_scale_lr`` do not touch it (the MTKD-RL reference keeps the
-      agent's learning rate constant).
-    - **schedule**: in epoch-based loops (the references) an update after
-      each batch that the learner's ``due_after_batch`` names by its index
-      within the epoch (MTKD-RL: the non-zero multiples of its
-      ``update_interval``; MMKD: every multiple, batch 0 included), and
-      one after the epoch's last batch unless that batch was due; in
-      iteration-based loops an update every ``update_interval``
-      iterations.
-    - **update**: the learner's ``learn`` on the stored entries (by
-      default :func:`~mtkd_mm.learning.replay`, one step each). Under DDP
-      each rank learns from its own entries and every step averages the
-      gradients over the ranks (as the reference's
-      DDP-wrapped agent does): the number of steps does not grow with the
-      ranks and the learners stay bitwise identical; its buffers are then
-      broadcast from rank 0.
-    - **checkpoint**: the optimiser state, the unreplayed experience and
-      the update count go into the runner's checkpoint under ``learners``
-      and come back on ``--resume``; the learner's parameters are part of
-      the model's state dict (and are dropped by ``export_student.py``).
-    - **log**: ``train/<name>.update_loss`` and
-      ``train/<name>.update_seconds_per_iter`` scalars after each update,
-      and an INFO line at the learner's first update and then once at
-      least ``log_interval`` iterations have passed since its last one (1:
-      a line per update), naming the updates and the batches they
-      replayed since.
+    (``model.learners()``: the weighting, the temperature), each with its
+    own optimiser (built by MMEngine from the learner's ``optim_wrapper``,
+    untouched by the student's schedulers), on its schedule (the
+    references' batches within an epoch, or every ``update_interval``
+    iterations), averaged over DDP ranks, checkpointed under ``learners``
+    and logged as ``train/<name>.update_loss``. Each step in detail:
+    docs/extending.md#what-learnerupdatehook-does.
 
     Args:
         log_interval (int): iterations between a learner's INFO lines.

@@ -13,30 +13,17 @@ from mtkd_mm.registry import HOOKS
 
 @HOOKS.register_module()
 class TeacherWeightsByDomainHook(Hook):
-    """Averages each teacher's per-sample weights by image domain.
-
-    The domain of an image is the ``domain_depth``-th component of its path
-    counted from the end (``data/shapes_dark/images/train/0001.png`` →
-    ``shapes_dark`` with the default 4). From iteration ``start_iter`` on,
-    the weights the weighting returns are summed per domain and teacher;
-    at the end of training rank 0 writes ``{domain: {'logit': {teacher:
-    mean}, 'feature': {...}, 'samples': n}}`` to ``WORK_DIR/out_file``,
-    plus the weighting's ``extras`` by their names (MTKD-RL:
-    ``'agent_logit'`` and ``'agent_feature'``, the agent's own actions
-    before fusion). Only one batch of weights is held at a time.
-
-    The mean is over images for every task: a weighting gives one weight
-    per image and teacher (``TeacherWeights``), which all points of the
-    image (its RoIs in detection, its pixels in segmentation) share, so an
-    image's weight is the mean over its points; weights of another length
-    than the batch's images are an error.
-
-    Over the whole training, every ``interval`` iterations, the mean logit
-    weight of each teacher on each domain's images of those iterations
-    goes to the runner's visualizer as ``domain_weight/<domain>/<teacher>``
-    (``vis_data/scalars.json``, TensorBoard with its backend;
-    ``tools/analysis/plot_teacher_weights.py`` draws it): the batch mean
-    mixes the domains. Rank 0's images only.
+    """Averages each teacher's per-sample weights by image domain (the
+    ``domain_depth``-th path component from the end:
+    ``data/shapes_dark/images/train/0001.png`` → ``shapes_dark``). From
+    ``start_iter`` on they are summed per domain and teacher (one batch
+    held at a time); at the end rank 0 writes ``{domain: {'logit':
+    {teacher: mean}, 'feature': …, <extras>: …, 'samples': n}}`` to
+    ``WORK_DIR/out_file``. An image's weight is the one all its points
+    (RoIs, pixels) share. Every ``interval`` iterations the window's mean
+    logit weights go to the visualizer as
+    ``domain_weight/<domain>/<teacher>`` (rank 0's images; the batch mean
+    would mix the domains).
     """
 
     priority = 'LOW'
