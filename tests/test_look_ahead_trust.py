@@ -133,6 +133,23 @@ def test_the_untrusted_term_gets_equal_weights(trusted):
     close(trust.sum(dim=1), torch.ones(5))
 
 
+def test_a_uniform_share_softens_the_trusted_weights():
+    """uniform_share ε: the applied weights are (1 − ε) π + ε / K, π the
+    policy's own output (the weights with ε = 0, same parameters)."""
+    torch.manual_seed(0)
+    sharp = build()
+    for param in sharp.scorer.parameters():
+        param.data.normal_()
+    soft = build(uniform_share=0.3)
+    soft.load_state_dict(sharp.state_dict())
+    state = classification_state()
+    trust = sharp(state).logit
+    weights = soft(state)
+    close(weights.logit, 0.7 * trust + 0.1)
+    close(weights.feature, weights.logit)
+    assert (trust - 1 / 3).abs().max() > 0.05
+
+
 def test_expected_policy_loss():
     """−mean_i (Σ_k π_ik ĉ_ik + α H(π_i)), ĉ the credit relative to the
     sample's teacher mean in units of the batch spread."""
@@ -336,6 +353,9 @@ def test_bad_options_are_refused():
         LookAheadTrust(policy='ppo')
     with pytest.raises(ValueError, match="policy_input must be 'state'"):
         LookAheadTrust(policy_input='image')
+    with pytest.raises(ValueError, match=r'uniform_share must be in \[0, 1\), '
+                       'got 1'):
+        LookAheadTrust(uniform_share=1)
     with pytest.raises(ValueError, match="trusted must name 'logit'"):
         LookAheadTrust(trusted=('logits', ))
     with pytest.raises(ValueError, match='needs logits from every teacher'):

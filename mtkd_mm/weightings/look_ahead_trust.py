@@ -133,6 +133,8 @@ class LookAheadTrust(Learner, TeacherWeighting):
             from (0: its own).
         trusted (tuple[str]): the terms π weights, ``'logit'`` and/or
             ``'feature'``; the other gets 1/K.
+        uniform_share (float): ε in [0, 1): the trusted terms get
+            (1 − ε) π + ε / K, softer trust (0: π itself).
         entropy_weight (float), concentration (float), hidden (int): of
             the expected policy's entropy term, the Dirichlet, the scorer.
         optim_wrapper (dict), update_interval (int), buffer_size (int):
@@ -146,6 +148,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
                  policy_input='state',
                  credit_neighbourhood=0.25,
                  trusted=('logit', 'feature'),
+                 uniform_share=0.0,
                  entropy_weight=0.1,
                  concentration=50.0,
                  hidden=32,
@@ -170,6 +173,9 @@ class LookAheadTrust(Learner, TeacherWeighting):
         if not trusted or set(trusted) - {'logit', 'feature'}:
             raise ValueError("LookAheadTrust.trusted must name 'logit' "
                              f"and/or 'feature', got {trusted!r}")
+        if not 0 <= uniform_share < 1:
+            raise ValueError('LookAheadTrust.uniform_share must be in '
+                             f'[0, 1), got {uniform_share!r}')
         if credit_neighbourhood and policy != 'expected':
             raise ValueError(
                 "LookAheadTrust.credit_neighbourhood needs policy='expected' "
@@ -186,6 +192,7 @@ class LookAheadTrust(Learner, TeacherWeighting):
         self.policy_input = policy_input
         self.credit_neighbourhood = credit_neighbourhood
         self.trusted = tuple(trusted)
+        self.uniform_share = uniform_share
         self.entropy_weight = entropy_weight
         self.concentration = concentration
         reads = (('lookahead_credit', 'teacher_accuracy')
@@ -239,6 +246,9 @@ class LookAheadTrust(Learner, TeacherWeighting):
                 extras = dict(best_credit=best,
                               best_credit_right=best * state.teacher_accuracy)
         uniform = state.uniform(state.num_teachers)
+        if self.uniform_share:
+            weights = ((1 - self.uniform_share) * weights +
+                       self.uniform_share * uniform)
         return TeacherWeights(
             weights if 'logit' in self.trusted else uniform,
             feature_weights_like_logits(state, weights)

@@ -114,6 +114,8 @@ METHODS = {
     'look_ahead_trust_per_image': "LookAheadTrust, each image's own credit",
     'look_ahead_trust_logits': 'LookAheadTrust, logit term only',
     'look_ahead_trust_features': 'LookAheadTrust, feature term only',
+    'look_ahead_trust_soft': 'LookAheadTrust, ε = 0.3 of 1/K',
+    'look_ahead_trust_softer': 'LookAheadTrust, ε = 0.6 of 1/K',
     'aver_feature_third': 'AVER, a third of the feature term',
     'look_ahead_trust_feature_third': 'LookAheadTrust, a third of the '
     'feature term',
