@@ -53,3 +53,18 @@ def test_benchmark_runs_pin_threads_and_kernels_and_repeat_to_the_bit(
         seeded_runs.train(config, workspace / run, options, cwd=workspace)
         digests.append(kernels.final_weights(workspace / run, 10)[1])
     assert digests[0] == digests[1]
+
+
+def test_the_eta_counts_only_the_runs_trained(monkeypatch, capsys):
+    """Two runs found finished before cost nothing: after them and one
+    trained run of 60 s, two runs left take 2 min."""
+    seeded_runs = load_tool_module('tools/analysis/seeded_runs.py')
+    now = [0.0]
+    monkeypatch.setattr(seeded_runs.time, 'time', lambda: now[0])
+    progress = seeded_runs.Progress('test', 5)
+    progress.finished('a', cached=True)
+    progress.finished('b', cached=True)
+    now[0] = 60.0
+    progress.finished('c')
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].endswith('c; 3/5 runs, ETA 2.0 min')

@@ -109,15 +109,18 @@ def summarise(runs, plain=None):
 
 
 class Progress:
-    """Counts finished runs of a known total and estimates the time left."""
+    """Counts finished runs of a known total and estimates the time left
+    from the runs trained so far (a run found finished before costs
+    nothing)."""
 
     def __init__(self, tool, total):
-        self.tool, self.total, self.done = tool, total, 0
+        self.tool, self.total, self.done, self.trained = tool, total, 0, 0
         self.start = time.time()
 
-    def finished(self, message):
+    def finished(self, message, cached=False):
         self.done += 1
+        self.trained += not cached
         elapsed = time.time() - self.start
-        left = elapsed / self.done * (self.total - self.done)
+        left = elapsed / max(self.trained, 1) * (self.total - self.done)
         log(self.tool, f'{message}; {self.done}/{self.total} runs, '
             f'ETA {left / 60:.1f} min')

@@ -410,8 +410,10 @@ def main():
         config = run_config(task, method, init, seed)
         options = subset if method is None else subset + teacher_options
         run = config + '\n'.join(options)
-        if (out / 'run.txt').exists() and (out / 'run.txt').read_text(
-        ) == run and (out / 'iter_200.pth').exists():
+        cached = (out / 'run.txt').exists() and (
+            out / 'run.txt').read_text() == run and (
+                out / 'iter_200.pth').exists()
+        if cached:
             step(f'seed {seed}: {name} finished before, in {out}')
         else:
             (out / 'run.txt').unlink(missing_ok=True)
@@ -423,7 +425,7 @@ def main():
             plain_by_domain[seed] = metric_by_domain(
                 task, out, out / 'iter_200.pth')
         progress.finished(f'seed {seed}, {name}: {task.name} '
-                          f'{metrics[name][seed]:.{task.digits}f}')
+                          f'{metrics[name][seed]:.{task.digits}f}', cached)
 
     first = work / f'seed{args.seeds[0]}' / args.methods[0]
     teachers = {d: last_value(first, f'teacher/{d}/{task.metric}')
