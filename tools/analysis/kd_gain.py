@@ -162,6 +162,7 @@ METHODS = {
         'credit_neighbourhood=0.0', LEARNER_HOOK),
     'LookAheadTrust embeddings': (f"{TRUST}, policy_input='embeddings'",
                                   LEARNER_HOOK),
+    'LookAheadTrust soft': (f'{TRUST}, uniform_share=0.3', LEARNER_HOOK),
 }
 # run only when named: the methods added later and the ablations (one T
 # per image differs from RLKD (AVER) only where an image has several
