@@ -4,6 +4,7 @@ to fp32 before any loss, state quantity or weighting sees it."""
 from contextlib import nullcontext
 
 import torch
+from mmengine.logging import print_log
 
 from mtkd_mm.errors import BuildError
 
@@ -31,7 +32,20 @@ def precision_dtype(precision):
         raise BuildError(
             f"model.teacher_precision '{precision}': this machine's {device} "
             f'cannot run it ({type(error).__name__}: {error})') from error
+    if device == 'cpu' and not native_on_cpu(dtype):
+        print_log(
+            f"model.teacher_precision '{precision}': oneDNN has no native "
+            f'{precision} kernels here (the CPU, or ONEDNN_MAX_CPU_ISA), so '
+            'the teachers run emulated, slower than in fp32', 'current', 30)
     return dtype
+
+
+def native_on_cpu(dtype):
+    """Whether oneDNN runs ``dtype`` (bf16 or fp16) with this CPU's own
+    instructions, within the ISA that ONEDNN_MAX_CPU_ISA allows."""
+    if dtype is torch.bfloat16:
+        return torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return torch.ops.mkldnn._is_mkldnn_fp16_supported()
 
 
 def _fp32_inputs(module, args, kwargs):

@@ -107,3 +107,27 @@ def test_teachers_keep_their_precision_under_the_students_autocast():
             with context:
                 out = torch.nn.functional.conv2d(teacher_inputs, weight)
         assert out.dtype == expected
+
+
+@pytest.mark.parametrize('isa,warns', [('AVX2', True), ('', False)])
+def test_emulated_bf16_is_named_at_build_time(isa, warns):
+    """With oneDNN held to AVX2 (as the benchmarks' portable kernels) bf16
+    has no native kernels and runs slower than fp32: the build says so,
+    naming the config key; with native kernels it says nothing."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA=isa) if isa else {
+        k: v for k, v in os.environ.items() if k != 'ONEDNN_MAX_CPU_ISA'}
+    run = subprocess.run([
+        sys.executable, '-c', 'import torch\n'
+        'from mtkd_mm.distillers.teacher_precision import precision_dtype\n'
+        "print(torch.ops.mkldnn._is_mkldnn_bf16_supported())\n"
+        "precision_dtype('bf16')"
+    ], env=env, cwd=REPO, capture_output=True, text=True, check=True)
+    native = run.stdout.splitlines()[0] == 'True'
+    if not isa and not native:
+        pytest.skip('this CPU has no native bf16 kernels')
+    said = "model.teacher_precision 'bf16': oneDNN has no native bf16" in (
+        run.stdout + run.stderr)
+    assert said == warns
