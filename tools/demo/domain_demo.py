@@ -119,6 +119,8 @@ METHODS = {
     'aver_feature_third': 'AVER, a third of the feature term',
     'look_ahead_trust_feature_third': 'LookAheadTrust, a third of the '
     'feature term',
+    'aver_third': 'AVER, a third of both terms',
+    'look_ahead_trust_third': 'LookAheadTrust, a third of both terms',
     'look_ahead_trust_state_and_embeddings': 'LookAheadTrust, state and '
     'embeddings',
     'look_ahead_trust_raw_state': 'LookAheadTrust, raw state',
