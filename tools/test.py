@@ -67,8 +67,8 @@ def enable_drawing(cfg, show_dir):
         raise ToolError(f'--show-dir: unknown visualization hook {kind}')
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     checkpoint = check_checkpoint(args.checkpoint, 'checkpoint')
     set_work_dir(cfg, args.work_dir, args.config)

@@ -6,7 +6,8 @@ import pickle
 
 import pytest
 
-from tests.conftest import REPO, last_scalars, run
+from tests.conftest import (REPO, last_scalars, load_tool_module, run,
+                            run_in_process)
 
 CONFIGS = REPO / 'configs' / 'shapes'
 
@@ -47,3 +48,30 @@ def test_train_reaches_metric_and_test_reproduces_it(workspace, base_runs,
         assert len(pickle.load(f)) == 60
     drawn = [p for p in show_dir.rglob('*') if p.suffix in ('.png', '.jpg')]
     assert drawn, f'--show-dir wrote no image under {show_dir}'
+
+
+
+def test_test_each_evaluates_every_run_into_its_own_work_dir(
+        workspace, teacher_ckpts, monkeypatch):
+    """tools/analysis/test_each.py: several evaluations of one config in
+    one process, each logged into its own work dir with its own metrics
+    (the same as tools/test.py's), even when MMEngine's runners are built
+    in the same second."""
+    import time
+    test_each = load_tool_module('tools/analysis/test_each.py').test_each
+    config = CONFIGS / 'resnet18_narrow_shapes.py'
+    run_in_process('test', config, teacher_ckpts[0], '--work-dir',
+                   workspace / 'alone', cwd=workspace)
+    monkeypatch.chdir(workspace)
+    monkeypatch.setattr(time, 'strftime', lambda *args: '20261206_000000')
+    test_each([[config, teacher_ckpts[0], '--work-dir', workspace / 'all'],
+               [config, teacher_ckpts[0], '--work-dir', workspace / 'ten',
+                '--cfg-options', 'test_dataloader.dataset.indices=10']])
+    monkeypatch.undo()
+    metric = 'accuracy/top1'
+    for name in ('all', 'ten'):
+        assert len(list((workspace / name).glob('*/*.log'))) == 1, name
+    assert last_scalars(workspace / 'all', metric)[metric] == \
+        last_scalars(workspace / 'alone', metric)[metric]
+    ten = last_scalars(workspace / 'ten', metric)[metric]
+    assert ten == pytest.approx(round(ten / 10) * 10), 'top-1 of 10 images'

@@ -226,17 +226,18 @@ def metric_by_domain(task, work_dir, checkpoint):
     cache = work_dir / f'{task.key}_by_domain.json'
     if not cache.exists():
         step(f'testing {work_dir.name} on each domain')
+        config = REPO / 'configs' / 'shapes' / f'{task.teacher}.py'
+        runs = [[str(config), str(checkpoint), '--work-dir',
+                 str(work_dir / f'test_on_{domain}'), '--cfg-options',
+                 *on_domain(task, domain, ['test'])] for domain in DOMAINS]
+        subprocess.run([
+            sys.executable, REPO / 'tools' / 'analysis' / 'test_each.py',
+            json.dumps(runs)
+        ], check=True, stdout=subprocess.DEVNULL, env=repo_env(), cwd=REPO)
         metric = {}
         for domain in DOMAINS:
-            out = work_dir / f'test_on_{domain}'
-            subprocess.run([
-                sys.executable, REPO / 'tools' / 'test.py',
-                REPO / 'configs' / 'shapes' / f'{task.teacher}.py',
-                checkpoint, '--work-dir', out, '--cfg-options',
-                *on_domain(task, domain, ['test'])
-            ], check=True, stdout=subprocess.DEVNULL, env=repo_env(),
-                cwd=REPO)
-            log_file = sorted(out.glob('*/*.json'))[-1]
+            log_file = sorted(
+                (work_dir / f'test_on_{domain}').glob('*/*.json'))[-1]
             metric[domain] = json.loads(log_file.read_text())[task.metric]
         cache.write_text(json.dumps(metric, indent=2))
     return json.loads(cache.read_text())
