@@ -177,12 +177,11 @@ def test_resume_after_update_equals_uninterrupted(workspace, base_runs,
     config = write_learner_config(workspace, base_runs, learner)
     name = LEARNERS[learner][0]
     whole, part = workspace / 'whole', workspace / 'part'
-    train = ['python', REPO / 'tools' / 'train.py', config]
-    run([*train, '--work-dir', whole], cwd=workspace)
-    run([*train, '--work-dir', part,
-         '--cfg-options', 'train_cfg.max_iters=10'], cwd=workspace)
-    run([*train, '--work-dir', part, '--resume', part / 'iter_10.pth'],
-        cwd=workspace)
+    run_in_process('train', config, '--work-dir', whole, cwd=workspace)
+    run_in_process('train', config, '--work-dir', part, '--cfg-options',
+                   'train_cfg.max_iters=10', cwd=workspace)
+    run_in_process('train', config, '--work-dir', part, '--resume',
+                   part / 'iter_10.pth', cwd=workspace)
     uninterrupted = torch.load(whole / 'iter_20.pth')
     resumed = torch.load(part / 'iter_20.pth')
     for key, value in uninterrupted['state_dict'].items():
