@@ -56,15 +56,17 @@ def test_benchmark_runs_pin_threads_and_kernels_and_repeat_to_the_bit(
 
 
 def test_the_eta_counts_only_the_runs_trained(monkeypatch, capsys):
-    """Two runs found finished before cost nothing: after them and one
-    trained run of 60 s, two runs left take 2 min."""
+    """Of 5 runs, 3 finished before and cost nothing: after one of them and
+    one trained run of 60 s, the one run left to train takes 1 min (the
+    runs finished before may come in any order)."""
     seeded_runs = load_tool_module('tools/analysis/seeded_runs.py')
     now = [0.0]
     monkeypatch.setattr(seeded_runs.time, 'time', lambda: now[0])
-    progress = seeded_runs.Progress('test', 5)
+    progress = seeded_runs.Progress('test', 5, to_train=2)
     progress.finished('a', cached=True)
-    progress.finished('b', cached=True)
     now[0] = 60.0
-    progress.finished('c')
+    progress.finished('b')
+    progress.finished('c', cached=True)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].endswith('c; 3/5 runs, ETA 2.0 min')
+    assert lines[-2].endswith('b; 2/5 runs, ETA 1.0 min')
+    assert lines[-1].endswith('c; 3/5 runs, ETA 1.0 min')

@@ -110,17 +110,18 @@ def summarise(runs, plain=None):
 
 class Progress:
     """Counts finished runs of a known total and estimates the time left
-    from the runs trained so far (a run found finished before costs
-    nothing)."""
+    from the runs trained so far and the ``to_train`` of the total (default:
+    all) that must be trained: a run found finished before costs nothing."""
 
-    def __init__(self, tool, total):
+    def __init__(self, tool, total, to_train=None):
         self.tool, self.total, self.done, self.trained = tool, total, 0, 0
+        self.to_train = total if to_train is None else to_train
         self.start = time.time()
 
     def finished(self, message, cached=False):
         self.done += 1
         self.trained += not cached
         elapsed = time.time() - self.start
-        left = elapsed / max(self.trained, 1) * (self.total - self.done)
+        left = elapsed / max(self.trained, 1) * (self.to_train - self.trained)
         log(self.tool, f'{message}; {self.done}/{self.total} runs, '
             f'ETA {left / 60:.1f} min')

@@ -257,6 +257,31 @@ def run_config(task, method, init, seed):
             f'randomness = dict(seed={seed})\n{model}\n')
 
 
+class PlannedRun(NamedTuple):
+    seed: int
+    method: str  # None: the plain student
+    name: str
+    out: Path
+    config: str
+    options: list
+    finished_before: bool
+
+
+def planned_run(task, work, seed, method, subset, teacher_options):
+    """A student run of the demo: the plain student (``method`` None) or a
+    method's, from the seed's initial weights, and whether it finished
+    before in ``work`` with the same config and options."""
+    name = ('student, no distillation' if method is None else
+            f'student, {METHODS[method]}')
+    out = work / f'seed{seed}' / (method or 'student')
+    config = run_config(task, method, out.parent / 'init.pth', seed)
+    options = subset if method is None else subset + teacher_options
+    record = out / 'run.txt'
+    finished = (record.exists() and (out / 'iter_200.pth').exists() and
+                record.read_text() == config + '\n'.join(options))
+    return PlannedRun(seed, method, name, out, config, options, finished)
+
+
 def mean_weights(work, methods, seeds):
     """{method: {domain: {kind: {teacher: mean over seeds}, 'samples'}}}."""
     result = {}
@@ -398,31 +423,23 @@ def main():
             f'model.teachers.{index}.checkpoint={out / "iter_200.pth"}')
     subset = student_subset(task, args.student_images)
 
-    runs = [(seed, method) for seed in args.seeds
-            for method in [None, *args.methods]]
-    progress = Progress('demo', len(runs))
+    runs = [planned_run(task, work, seed, method, subset, teacher_options)
+            for seed in args.seeds for method in [None, *args.methods]]
+    progress = Progress('demo', len(runs),
+                        sum(not run.finished_before for run in runs))
     metrics, plain_by_domain = {}, {}
-    for seed, method in runs:
-        name = ('student, no distillation' if method is None else
-                f'student, {METHODS[method]}')
+    for seed, method, name, out, config, options, cached in runs:
         step(f'seed {seed}: {name}')
-        init = work / f'seed{seed}' / 'init.pth'
-        save_initial_weights(CONFIGS / f'{task.student}.py', seed, init)
-        out = work / f'seed{seed}' / (method or 'student')
-        out.mkdir(parents=True, exist_ok=True)
-        config = run_config(task, method, init, seed)
-        options = subset if method is None else subset + teacher_options
-        run = config + '\n'.join(options)
-        cached = (out / 'run.txt').exists() and (
-            out / 'run.txt').read_text() == run and (
-                out / 'iter_200.pth').exists()
+        save_initial_weights(CONFIGS / f'{task.student}.py', seed,
+                             out.parent / 'init.pth')
         if cached:
             step(f'seed {seed}: {name} finished before, in {out}')
         else:
             (out / 'run.txt').unlink(missing_ok=True)
+            out.mkdir(parents=True, exist_ok=True)
             (out / 'config.py').write_text(config)
             train(out / 'config.py', out, options, echo=True, cwd=REPO)
-            (out / 'run.txt').write_text(run)
+            (out / 'run.txt').write_text(config + '\n'.join(options))
         metrics.setdefault(name, {})[seed] = last_value(out, task.metric)
         if method is None and args.task != 'classification':
             plain_by_domain[seed] = metric_by_domain(
