@@ -160,3 +160,33 @@ def test_every_task_runs_the_plain_student_the_baselines_and_both_trusts(
                    'look_ahead_trust_embeddings'):
         assert (demo.CONFIGS / f'{task.student}_{method}.py').exists(), (
             name, method)
+
+
+def test_trust_summary_reads_the_margins_and_the_in_domain_weight():
+    """tools/demo/trust_summary.py: a form meets both bars only when it is
+    above the best of the plain student and the baselines on every seed
+    and its lowest in-domain weight is at least 0.75."""
+    summary = load_tool_module('tools/demo/trust_summary.py')
+
+    def student(runs, gain=0.0):
+        return dict(runs=runs, mean=sum(runs.values()) / len(runs),
+                    gain=gain, gain_std=0.0)
+
+    def trusting(own):
+        return {f'shapes_{d}': dict(logit={t: own if t == d else 1 - own
+                                           for t in demo.DOMAINS})
+                for d in demo.DOMAINS}
+
+    table = dict(task='classification', seeds=[0, 1], students={
+        'student, no distillation': student({'0': 50.0, '1': 60.0}),
+        'student, AVER': student({'0': 55.0, '1': 58.0}, 1.5),
+        'student, CA-MKD': student({'0': 52.0, '1': 62.0}, 2.0),
+        'student, LookAheadTrust (ours)': student({'0': 56.0, '1': 63.0}),
+        'student, LookAheadTrust, ε = 0.3 of 1/K':
+            student({'0': 70.0, '1': 70.0}),
+    }, weights=dict(aver=trusting(1 / 3), look_ahead_trust=trusting(0.8),
+                    look_ahead_trust_soft=trusting(0.7)))
+    default, soft = summary.summary_rows(table)
+    assert '| CA-MKD +2.00 ± 0.00 |' in default
+    assert '| +1.00, +1.00 | 0.800 | yes |' in default
+    assert '| +15.00, +8.00 | 0.700 | no |' in soft
