@@ -6,7 +6,7 @@ STUDENT_IMAGES training images; both students start from the same weights
 and see the same batches."""
 import pytest
 
-from tests.conftest import REPO, last_scalars, run
+from tests.conftest import REPO, last_scalars, load_tool_module, run
 
 KD_GAIN = REPO / 'configs' / 'kd_gain'
 STUDENT_IMAGES = 40
@@ -57,7 +57,6 @@ def test_distilled_student_beats_plain_student(workspace, base_runs,
 def test_run_config_sets_the_teachers_precision(precision, tmp_path):
     from mmengine.config import Config
 
-    from tests.conftest import load_tool_module
     kd_gain = load_tool_module('tools/analysis/kd_gain.py')
     task = kd_gain.TASKS['classification']
     teachers = {t: (tmp_path / f'{t}.pth', 0.0) for t in task.teachers}
@@ -74,7 +73,6 @@ def test_every_method_config_reads_its_weighting_arguments(tmp_path):
     the method's arguments (e.g. 'LookAheadTrust soft': uniform_share)."""
     from mmengine.config import Config
 
-    from tests.conftest import load_tool_module
     kd_gain = load_tool_module('tools/analysis/kd_gain.py')
     task = kd_gain.TASKS['classification']
     teachers = {t: (tmp_path / f'{t}.pth', 0.0) for t in task.teachers}
@@ -88,3 +86,21 @@ def test_every_method_config_reads_its_weighting_arguments(tmp_path):
         weighting = Config.fromfile(path).model.weighting
         expected = eval(f'dict({spec[0]})')
         assert {k: weighting[k] for k in expected} == expected, method
+
+
+def test_each_weighting_is_compared_with_aver_seed_by_seed():
+    """The KD-gain bar: a weighting's mean difference to AVER, paired by
+    seed, against the spread of those differences."""
+    kd_gain = load_tool_module('tools/analysis/kd_gain.py')
+    methods = {
+        'plain': dict(runs={0: 50.0, 1: 60.0, 2: 55.0}),
+        'AVER': dict(runs={0: 60.0, 1: 70.0, 2: 65.0}),
+        'close': dict(runs={0: 59.0, 1: 71.0, 2: 63.0}),  # −1, +1, −2
+        'worse': dict(runs={0: 50.0, 1: 61.0, 2: 56.0}),  # −10, −9, −9
+    }
+    close, worse = kd_gain.against_aver(methods, 2)
+    assert close == ('- close minus AVER, per seed: -1.00, +1.00, -2.00 '
+                     '(mean -0.67, std 1.53): not below AVER by more than '
+                     'the spread')
+    assert worse.endswith('(mean -9.33, std 0.58): below AVER by more than '
+                          'the spread')

@@ -56,6 +56,7 @@ import functools
 import hashlib
 import json
 import shlex
+import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -331,8 +332,30 @@ def markdown(results):
                 for key in ('clear', 'clear_paired'))
             lines.append(f"| {method} | {s['mean']:.{d}f} ± {s['std']:.{d}f}"
                          f' | {gain} | {clear} |')
-        lines.append('')
+        lines += ['', *against_aver(task['methods'], d), '']
     return '\n'.join(lines)
+
+
+def against_aver(methods, digits):
+    """Lines: each weighting minus AVER, paired by seed, and whether its
+    mean is below AVER's by more than the spread of the differences."""
+    if 'AVER' not in methods:
+        return []
+    aver = methods['AVER']['runs']
+    lines = []
+    for method, s in methods.items():
+        seeds = sorted(set(s['runs']) & set(aver), key=int)
+        if method in ('plain', 'AVER') or len(seeds) < 2:
+            continue
+        diffs = [s['runs'][seed] - aver[seed] for seed in seeds]
+        mean, std = statistics.mean(diffs), statistics.stdev(diffs)
+        lines.append(
+            f'- {method} minus AVER, per seed: '
+            + ', '.join(f'{x:+.{digits}f}' for x in diffs)
+            + f' (mean {mean:+.{digits}f}, std {std:.{digits}f}): '
+            + ('below AVER by more than the spread' if mean < -std else
+               'not below AVER by more than the spread'))
+    return lines
 
 
 def parse_args():
