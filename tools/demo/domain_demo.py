@@ -435,8 +435,8 @@ def main():
         if cached:
             step(f'seed {seed}: {name} finished before, in {out}')
         else:
-            (out / 'run.txt').unlink(missing_ok=True)
             out.mkdir(parents=True, exist_ok=True)
+            (out / 'run.txt').unlink(missing_ok=True)
             (out / 'config.py').write_text(config)
             train(out / 'config.py', out, options, echo=True, cwd=REPO)
             (out / 'run.txt').write_text(config + '\n'.join(options))
