@@ -3,6 +3,7 @@ shapes base configs, with the real Runner, real models and the real
 metrics. (``dist_train.sh`` and ``--resume`` are tested on a distillation
 config, in tests/test_distill/test_mtkd_rl_training.py.)"""
 import pickle
+import time
 
 import pytest
 
@@ -50,14 +51,12 @@ def test_train_reaches_metric_and_test_reproduces_it(workspace, base_runs,
     assert drawn, f'--show-dir wrote no image under {show_dir}'
 
 
-
 def test_test_each_evaluates_every_run_into_its_own_work_dir(
         workspace, teacher_ckpts, monkeypatch):
     """tools/analysis/test_each.py: several evaluations of one config in
     one process, each logged into its own work dir with its own metrics
     (the same as tools/test.py's), even when MMEngine's runners are built
     in the same second."""
-    import time
     test_each = load_tool_module('tools/analysis/test_each.py').test_each
     config = CONFIGS / 'resnet18_narrow_shapes.py'
     run_in_process('test', config, teacher_ckpts[0], '--work-dir',
