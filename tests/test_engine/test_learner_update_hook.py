@@ -182,8 +182,8 @@ def test_resume_after_update_equals_uninterrupted(workspace, base_runs,
                    'train_cfg.max_iters=10', cwd=workspace)
     run_in_process('train', config, '--work-dir', part, '--resume',
                    part / 'iter_10.pth', cwd=workspace)
-    uninterrupted = torch.load(whole / 'iter_20.pth')
-    resumed = torch.load(part / 'iter_20.pth')
+    uninterrupted = torch.load(whole / 'iter_20.pth', weights_only=True)
+    resumed = torch.load(part / 'iter_20.pth', weights_only=True)
     for key, value in uninterrupted['state_dict'].items():
         if key.startswith(('student.', f'{name}.', 'connectors.')):
             assert torch.equal(resumed['state_dict'][key], value), key
