@@ -6,7 +6,8 @@ make the student better? Measured in one run.
         [--task classification | detection | one_stage_detection |
                 segmentation] \
         [--methods aver ca_mkd mtkd_rl look_ahead_trust] \
-        [--student-images 30] [--seeds 0 1] [--work-dir work_dirs/demo]
+        [--student-images 30] [--seeds 0 1] [--work-dir work_dirs/demo] \
+        [--cfg-options KEY=VALUE ...]
 
 1. makes the shapes data in three domains (``clean``, ``dark`` and
    ``noisy``, 240 training and 60 validation images each) and the lists of
@@ -395,6 +396,11 @@ def main():
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
     parser.add_argument('--work-dir', help='default: work_dirs/demo '
                         '(classification), else work_dirs/demo_<task>')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        metavar='KEY=VALUE',
+                        help='config options of every student run, plain '
+                        'and distilled (not the teachers), e.g. '
+                        'optim_wrapper.optimizer.lr=0.004')
     args = parser.parse_args()
     if not 0 < args.student_images <= NUM_TRAIN:
         parser.error(f'--student-images must be in 1..{NUM_TRAIN}')
@@ -421,7 +427,7 @@ def main():
         by_domain[domain] = metric_by_domain(task, out, out / 'iter_200.pth')
         teacher_options.append(
             f'model.teachers.{index}.checkpoint={out / "iter_200.pth"}')
-    subset = student_subset(task, args.student_images)
+    subset = student_subset(task, args.student_images) + args.cfg_options
 
     runs = [planned_run(task, work, seed, method, subset, teacher_options)
             for seed in args.seeds for method in [None, *args.methods]]
