@@ -110,7 +110,7 @@ def table(demo, fit, digits):
     seed and (segmentation) the classes it missed per seed."""
     per_class = demo['task'] == 'segmentation'
     rows = ['| student | on its training images | on the validation union '
-            '| validation minus training, per seed |' +
+            '| validation minus training: mean; per seed |' +
             (f' classes below {MISSED_IOU:g} % IoU on its training images, '
              'per seed |' if per_class else ''),
             '| --- ' * (4 + per_class) + '|']
@@ -121,7 +121,8 @@ def table(demo, fit, digits):
         gaps = [v - t for t, v in zip(train_values, val_values)]
         row = (f'| {run_name(method)} | {mean_std(train_values, digits)} '
                f'| {mean_std(val_values, digits)} '
-               f"| {', '.join(f'{g:+.{digits}f}' for g in gaps)} |")
+               f'| {statistics.mean(gaps):+.{digits}f}; '
+               f"{', '.join(f'{g:+.{digits}f}' for g in gaps)} |")
         if per_class:
             row += ' ' + ', '.join(
                 str(len(r['missed'])) for r in by_seed.values()) + ' |'
