@@ -71,4 +71,4 @@ def test_table_gives_the_gap_and_the_missed_classes_per_seed():
     header, rule, row = train_fit.table(demo_json, fit, 2)
     assert 'classes below 5 % IoU' in header and rule.count('---') == 5
     assert row == ('| student, AVER | 59.00 ± 9.90 | 55.00 ± 7.07 '
-                   '| -4.00; -6.00, -2.00 | 0, 2 |')
+                   '| -4.00; -6.00, -2.00 | none; circle, star |')

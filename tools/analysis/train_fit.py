@@ -124,8 +124,9 @@ def table(demo, fit, digits):
                f'| {statistics.mean(gaps):+.{digits}f}; '
                f"{', '.join(f'{g:+.{digits}f}' for g in gaps)} |")
         if per_class:
-            row += ' ' + ', '.join(
-                str(len(r['missed'])) for r in by_seed.values()) + ' |'
+            row += ' ' + '; '.join(
+                ', '.join(r['missed']) or 'none'
+                for r in by_seed.values()) + ' |'
         rows.append(row)
     return rows
 
