@@ -2,7 +2,8 @@
 
     python tools/analysis/benchmark_distill.py CONFIG [--iters 20] \
         [--weightings AVER MTKDRL] [--temperatures 4.0 RLKDTemperature] \
-        [--teacher-precisions fp32 bf16] [--cfg-options k=v ...]
+        [--teacher-precisions fp32 bf16] [--student-bf16] \
+        [--cfg-options k=v ...]
 
 For each of N batches (loaded beforehand, so data loading is not timed) it
 times, interleaved: the student-only train step, each teacher's no-grad
@@ -21,6 +22,13 @@ pool of the same teachers. ``--temperatures`` (numbers, or types: the
 config's own where its type is named) does the same for temperatures, the
 first given being the reference. The message hub counts the iterations, so
 warm-ups end as in training.
+
+``--student-bf16`` also times the student-only step with the student in
+bf16 (``--amp``'s mixed precision, which MMEngine's ``AmpOptimWrapper``
+refuses on a CPU): a copy of the student, prepared as a bf16 teacher is
+(``channels_last``, mmcv's ops fed fp32), its forward and loss under bf16
+autocast; with the student's share of the distillation step, it says what
+a bf16 student would save.
 """
 import argparse
 import copy
@@ -31,12 +39,13 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from mmengine.logging import MessageHub
 from mmengine.model import revert_sync_batchnorm
-from mmengine.optim import build_optim_wrapper
+from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
@@ -44,7 +53,7 @@ import mtkd_mm  # noqa: F401
 from mtkd_mm.engine.launch import CfgOptionsAction, load_config
 from mtkd_mm.distillers.multi_teacher_distiller import build_temperature
 from mtkd_mm.distillers.teacher_pool import TeacherPool
-from mtkd_mm.distillers.teacher_precision import PRECISIONS
+from mtkd_mm.distillers.teacher_precision import PRECISIONS, prepare_teacher
 from mtkd_mm.learning import Learner
 from mtkd_mm.registry import MODELS, WEIGHTINGS
 
@@ -72,6 +81,9 @@ def parse_args():
         '--teacher-precisions', nargs='+', choices=list(PRECISIONS),
         help='teacher precisions to time on the same batches, the first '
         'the reference (e.g. fp32 bf16)')
+    parser.add_argument(
+        '--student-bf16', action='store_true',
+        help='also time the student-only step with the student in bf16')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         default={})
     return parser.parse_args()
@@ -107,6 +119,30 @@ class ModuleTimer:
     def take(self):
         value, self.total = self.total, 0.0
         return value
+
+
+class Bf16OptimWrapper(OptimWrapper):
+    """An optim wrapper whose context runs the forward and the loss under
+    bf16 autocast on the model's device (no loss scaling: bf16 has fp32's
+    range)."""
+
+    @contextmanager
+    def optim_context(self, model):
+        device = next(model.parameters()).device.type
+        with super().optim_context(model), torch.autocast(
+                device, dtype=torch.bfloat16):
+            yield
+
+
+def bf16_student(student, optim_cfg):
+    """A copy of ``student`` prepared for bf16 and its
+    :class:`Bf16OptimWrapper` of ``optim_cfg``'s optimiser."""
+    student = copy.deepcopy(student)
+    prepare_teacher(student, torch.bfloat16)
+    optim = build_optim_wrapper(student, dict(
+        {k: v for k, v in optim_cfg.items() if k != 'constructor'},
+        type=Bf16OptimWrapper))
+    return student, optim
 
 
 def weighting_config(name, batch_size):
@@ -180,10 +216,11 @@ def build_distiller(cfg, device='cpu'):
 
 
 def measure(distiller, optim, student_optim, batches, variants, warmup,
-            update_interval=None):
+            update_interval=None, student_bf16=None):
     """Time ``batches`` (the first ``warmup`` untimed) as the module
     docstring says; ``variants`` as :func:`build_variants` gives them, the
-    first the reference. Returns the medians and ratios."""
+    first the reference; ``student_bf16``: :func:`bf16_student`'s pair, or
+    None. Returns the medians and ratios."""
     iters = len(batches) - warmup
     device = next(distiller.student.parameters()).device
     for _, module in variants.values():
@@ -215,6 +252,16 @@ def measure(distiller, optim, student_optim, batches, variants, warmup,
         hub.update_info('iter', index)
         record = index >= warmup
         t_student = timed(lambda: student.train_step(batch, student_optim))
+        if student_bf16:
+            try:
+                t_bf16 = timed(lambda: student_bf16[0].train_step(
+                    batch, student_bf16[1]))
+            except RuntimeError as error:
+                print(f'--student-bf16: the student fails in bf16 here, not '
+                      f'timed ({error})')
+                student_bf16 = None
+            else:
+                times['student_step_bf16'] += [t_bf16] if record else []
         data = distiller.data_preprocessor(batch, True)
         with torch.no_grad():
             _, s_record, points = distiller.view.student_loss(
@@ -259,6 +306,9 @@ def measure(distiller, optim, student_optim, batches, variants, warmup,
             result[f'teacher_forwards_ratio.{prefix[:-1]}/'
                    f'{reference_pool[:-1]}'] = total / teachers[reference_pool]
     reference = next(iter(variants))
+    if student_bf16:
+        result['student_step_ratio.bf16/fp32'] = (
+            result['student_step_bf16'] / result['student_step'])
     for name in variants:
         result[f'agent_update_per_iter.{name}'] = update_seconds[name] / iters
         result[f'distill_step_with_update.{name}'] = (
@@ -269,6 +319,9 @@ def measure(distiller, optim, student_optim, batches, variants, warmup,
         result[f'step_ratio.{name}/{reference}'] = (
             result[f'distill_step_with_update.{name}'] /
             result[f'distill_step_with_update.{reference}'])
+        result[f'student_share.{name}'] = (
+            result['student_step'] /
+            result[f'distill_step_with_update.{name}'])
     return result
 
 
@@ -288,8 +341,10 @@ def main():
     variants = build_variants(distiller, args,
                               cfg.train_dataloader.batch_size,
                               cfg.model.teachers)
+    student_bf16 = (bf16_student(distiller.student, cfg.optim_wrapper)
+                    if args.student_bf16 else None)
     result = measure(distiller, optim, student_optim, batches, variants,
-                     args.warmup, args.update_interval)
+                     args.warmup, args.update_interval, student_bf16)
     result['peak_rss_mib'] = peak_rss_mib()
     result['iters'] = args.iters
     result['config'] = args.config
