@@ -31,10 +31,12 @@ model = dict(
     feature_loss=dict(type='FeatureMSE'),
     feature_loss_weight=5.0)
 optim_wrapper = dict(constructor='mtkd_mm.DistillerOptimWrapperConstructor')
-# the teachers' metrics on the union before training, the weights per domain
+# the teachers' metrics on the union before training; the weights per domain,
+# and the share of each domain's points each teacher predicts right
 demo_hooks = [
     dict(type='mtkd_mm.TeacherEvalHook'),
-    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100),
+    dict(type='mtkd_mm.TeacherWeightsByDomainHook', start_iter=100,
+         quantities=('teacher_accuracy', )),
 ]
 custom_hooks = demo_hooks
 # the mean weight per teacher on each domain's images over the iterations

@@ -1,4 +1,6 @@
 """The per-sample teacher state that weightings read, by declaration."""
+import copy
+
 import torch
 import torch.nn.functional as F
 
@@ -84,6 +86,14 @@ class TeacherState:
         if name not in self.QUANTITIES:
             raise KeyError(f'unknown state quantity {name!r}')
         self._values[name] = value
+
+    def for_reader(self, reads, reader):
+        """The same state for another ``reader`` that declares its own
+        ``reads`` (e.g. a hook that averages a quantity per domain): the
+        values computed so far are shared, the declarations are not."""
+        view = copy.copy(self)
+        view.reads, view.reader, view._read = frozenset(reads), reader, set()
+        return view
 
     @property
     def was_read(self):

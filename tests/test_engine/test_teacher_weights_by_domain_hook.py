@@ -112,3 +112,41 @@ def test_domain_means_go_to_the_visualizer_every_interval(runner):
         'domain_weight/shapes_clean/b': 0.1,
         'domain_weight/shapes_dark/a': 0.9,
         'domain_weight/shapes_dark/b': 0.1})
+
+
+def test_a_declared_quantity_is_averaged_per_domain_beside_the_weights(
+        runner, tmp_path):
+    """The hook reads ``teacher_accuracy`` under its own declaration, from
+    a state whose weighting (AVER) declares nothing: the weighting itself
+    still cannot read it."""
+    from tests.test_weightings import DET_INDEX, DET_LABELS, detection_state
+    state = detection_state()
+    state.reads, state.reader = frozenset(), 'AVER'
+    hook = TeacherWeightsByDomainHook(quantities=('teacher_accuracy', ))
+    hook.names = hook.logit_names = ['a', 'b', 'c']
+    weights = TeacherWeights(torch.full((3, 3), 1 / 3),
+                             torch.full((3, 3), 1 / 3))
+    hook._keep(None, (state, ), weights)
+    hook.after_train_iter(runner, 0, batch(['clean', 'dark', 'dark']))
+    hook.after_train(runner)
+    with pytest.raises(AttributeError, match='AVER reads'):
+        state.teacher_accuracy
+
+    # each image's share of its labelled RoIs a teacher gets right
+    right = torch.stack([
+        torch.tensor([
+            (logits[(DET_INDEX == i) & (DET_LABELS != 255)].argmax(1) ==
+             DET_LABELS[(DET_INDEX == i) & (DET_LABELS != 255)]
+             ).float().mean() for i in range(3)])
+        for logits in (r.logits for r in state.teachers)], dim=1)
+    result = json.loads((tmp_path / hook.out_file).read_text())
+    assert result['shapes_clean']['teacher_accuracy'] == pytest.approx(
+        dict(zip('abc', right[0].tolist())))
+    assert result['shapes_dark']['teacher_accuracy'] == pytest.approx(
+        dict(zip('abc', right[1:].mean(0).tolist())))
+
+
+def test_an_unknown_quantity_is_refused_when_the_hook_is_built():
+    with pytest.raises(ValueError, match=r"quantities: no state quantity "
+                       r"\['accuracy'\]"):
+        TeacherWeightsByDomainHook(quantities=('accuracy', ))

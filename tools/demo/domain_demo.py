@@ -140,6 +140,10 @@ BASELINES = ('aver', 'ca_mkd', 'mtkd_rl', 'mmkd', 'rlkd')
 WEIGHT_KINDS = (('logit', ''), ('agent_logit', ', agent alone'),
                 ('best_credit', ", reward's best teacher"),
                 ('best_credit_right', ", reward's best teacher, right"))
+# the share of an image's points (the image, its sampled RoIs, positive
+# priors or pixels) each teacher predicts right (TeacherWeightsByDomainHook's
+# quantities in the demo configs)
+ACCURACY = 'teacher_accuracy'
 
 
 def step(message):
@@ -295,7 +299,7 @@ def mean_weights(work, methods, seeds):
                 kind: {t: statistics.mean(r[domain][kind][t]
                                           for r in per_seed)
                        for t in DOMAINS}
-                for kind, _ in WEIGHT_KINDS
+                for kind in [k for k, _ in WEIGHT_KINDS] + [ACCURACY]
                 if kind in per_seed[0][domain]
             } | {'samples': per_seed[0][domain]['samples']}
             for domain in per_seed[0]
@@ -379,7 +383,27 @@ def tables(task, teachers, by_domain, summaries, weights, args):
                     f"({stats['samples']}) | " +
                     ' | '.join(f'{stats[kind][d]:.3f}' for d in DOMAINS) +
                     f' | {stats[kind][own]:.3f} |')
-    return '\n'.join(lines) + '\n'
+    return '\n'.join(lines + accuracy_table(weights)) + '\n'
+
+
+def accuracy_table(weights):
+    """Lines: each teacher's accuracy on each domain's training points, from
+    the first method's runs that recorded it ([] if none did)."""
+    method, by_domain = next(iter(weights.items()))
+    if not all(ACCURACY in stats for stats in by_domain.values()):
+        return []
+    return [
+        '', "Share of the points of each domain's training images (the "
+        'image, its sampled RoIs, positive priors or pixels) each teacher '
+        f'predicts right ({METHODS[method]} runs, iterations 100-200, mean '
+        'over the seeds):', '',
+        '| images | ' + ' | '.join(f'{d} teacher' for d in DOMAINS) + ' |',
+        '| --- |' + ' --- |' * len(DOMAINS)
+    ] + [
+        f'| {images} | ' + ' | '.join(f'{stats[ACCURACY][d]:.3f}'
+                                      for d in DOMAINS) + ' |'
+        for images, stats in by_domain.items()
+    ]
 
 
 def main():

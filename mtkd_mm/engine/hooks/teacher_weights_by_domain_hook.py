@@ -9,6 +9,7 @@ from mmengine.hooks import Hook
 
 from mtkd_mm.engine.distiller_of import distiller_of
 from mtkd_mm.registry import HOOKS
+from mtkd_mm.structures import TeacherState
 
 
 @HOOKS.register_module()
@@ -20,17 +21,27 @@ class TeacherWeightsByDomainHook(Hook):
     held at a time); at the end rank 0 writes ``{domain: {'logit':
     {teacher: mean}, 'feature': …, <extras>: …, 'samples': n}}`` to
     ``WORK_DIR/out_file``. An image's weight is the one all its points
-    (RoIs, pixels) share. Every ``interval`` iterations the window's mean
-    logit weights go to the visualizer as
-    ``domain_weight/<domain>/<teacher>`` (rank 0's images; the batch mean
-    would mix the domains).
+    (RoIs, pixels) share. ``quantities``: (B, K) quantities of the state
+    the weighting saw (``TeacherState``), averaged per domain beside the
+    weights under their own names, e.g. ``('teacher_accuracy',)``: the
+    share of an image's points each teacher predicts right. Every
+    ``interval`` iterations the window's mean logit weights go to the
+    visualizer as ``domain_weight/<domain>/<teacher>`` (rank 0's images;
+    the batch mean would mix the domains).
     """
 
     priority = 'LOW'
 
     def __init__(self, start_iter=0, domain_depth=4,
-                 out_file='teacher_weights_by_domain.json', interval=10):
+                 out_file='teacher_weights_by_domain.json', interval=10,
+                 quantities=()):
+        unknown = sorted(set(quantities) - set(TeacherState.QUANTITIES))
+        if unknown:
+            raise ValueError(
+                f'TeacherWeightsByDomainHook.quantities: no state quantity '
+                f'{unknown}; known: {list(TeacherState.QUANTITIES)}')
         self.start_iter = start_iter
+        self.quantities = tuple(quantities)
         self.domain_depth = domain_depth
         self.out_file = out_file
         self.interval = interval
@@ -49,16 +60,22 @@ class TeacherWeightsByDomainHook(Hook):
     def _keep(self, module, args, weights):
         if weights.logit.requires_grad:
             return  # a look-ahead's weights (MMKD), not the student step's
-        self._last = weights
+        quantities = {}
+        if self.quantities:
+            state = args[0].for_reader(self.quantities, type(self).__name__)
+            quantities = {name: getattr(state, name)
+                          for name in self.quantities}
+        self._last = weights, quantities
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
-        weights, self._last = self._last, None
-        if weights is None:
+        last, self._last = self._last, None
+        if last is None:
             return
+        weights, quantities = last
         kinds = [('logit', self.logit_names, weights.logit),
                  ('feature', self.names, weights.feature)]
-        for kind, w in (weights.extras or {}).items():
+        for kind, w in ((weights.extras or {}) | quantities).items():
             names = (self.names if w.shape[1] == len(self.names) else
                      self.logit_names)
             kinds.append((kind, names, w))
