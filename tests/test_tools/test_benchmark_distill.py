@@ -40,3 +40,6 @@ def test_student_bf16_adds_its_step_and_ratio(teacher_ckpts, workspace,
         result['student_step_bf16'] / result['student_step'])
     assert result['student_share.AVER'] == pytest.approx(
         result['student_step'] / result['distill_step_with_update.AVER'])
+    assert result['student_bf16_saving.AVER'] == pytest.approx(
+        (result['student_step'] - result['student_step_bf16']) /
+        result['distill_step_with_update.AVER'])

@@ -28,7 +28,7 @@ bf16 (``--amp``'s mixed precision, which MMEngine's ``AmpOptimWrapper``
 refuses on a CPU): a copy of the student, prepared as a bf16 teacher is
 (``channels_last``, mmcv's ops fed fp32), its forward and loss under bf16
 autocast; with the student's share of the distillation step, it says what
-a bf16 student would save.
+a bf16 student would save (``student_bf16_saving``).
 """
 import argparse
 import copy
@@ -322,6 +322,11 @@ def measure(distiller, optim, student_optim, batches, variants, warmup,
         result[f'student_share.{name}'] = (
             result['student_step'] /
             result[f'distill_step_with_update.{name}'])
+        if student_bf16:
+            # the share of the distillation step a bf16 student would save
+            result[f'student_bf16_saving.{name}'] = (
+                (result['student_step'] - result['student_step_bf16']) /
+                result[f'distill_step_with_update.{name}'])
     return result
 
 
