@@ -117,6 +117,7 @@ METHODS = {
     'look_ahead_trust_features': 'LookAheadTrust, feature term only',
     'look_ahead_trust_soft': 'LookAheadTrust, ε = 0.3 of 1/K',
     'look_ahead_trust_softer': 'LookAheadTrust, ε = 0.6 of 1/K',
+    'look_ahead_trust_tempered': 'LookAheadTrust, λ_H = 0.5',
     'aver_feature_third': 'AVER, a third of the feature term',
     'look_ahead_trust_feature_third': 'LookAheadTrust, a third of the '
     'feature term',
