@@ -190,3 +190,35 @@ def test_trust_summary_reads_the_margins_and_the_in_domain_weight():
     assert '| CA-MKD +2.00 ± 0.00 |' in default
     assert '| +1.00, +1.00 | 0.800 | yes |' in default
     assert '| +15.00, +8.00 | 0.700 | no |' in soft
+
+
+def test_teacher_accuracy_is_averaged_only_where_every_seed_recorded_it(
+        tmp_path):
+    """mean_weights averages the teachers' accuracy per domain over the
+    seeds only if every seed's run recorded it (runs from before the
+    record have none); accuracy_table prints the first method's."""
+    def record(seed, method, accuracy=None):
+        stats = {f'shapes_{d}': dict(
+            logit={t: 1 / 3 for t in demo.DOMAINS}, samples=10)
+            for d in demo.DOMAINS}
+        if accuracy is not None:
+            for d in demo.DOMAINS:
+                stats[f'shapes_{d}']['teacher_accuracy'] = {
+                    t: accuracy if t == d else 0.1 for t in demo.DOMAINS}
+        out = tmp_path / f'seed{seed}' / method
+        out.mkdir(parents=True)
+        (out / 'teacher_weights_by_domain.json').write_text(
+            json.dumps(stats))
+
+    record(0, 'aver', 0.9)
+    record(1, 'aver', 0.7)
+    record(0, 'ca_mkd', 0.9)
+    record(1, 'ca_mkd')
+    weights = demo.mean_weights(tmp_path, ['aver', 'ca_mkd'], [0, 1])
+    assert weights['aver']['shapes_dark']['teacher_accuracy'] == \
+        pytest.approx({'clean': 0.1, 'dark': 0.8, 'noisy': 0.1})
+    assert 'teacher_accuracy' not in weights['ca_mkd']['shapes_dark']
+    table = demo.accuracy_table(weights)
+    assert '(AVER runs' in table[1]
+    assert '| shapes_dark | 0.100 | 0.800 | 0.100 |' in table
+    assert demo.accuracy_table({'ca_mkd': weights['ca_mkd']}) == []

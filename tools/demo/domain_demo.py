@@ -301,7 +301,7 @@ def mean_weights(work, methods, seeds):
                                           for r in per_seed)
                        for t in DOMAINS}
                 for kind in [k for k, _ in WEIGHT_KINDS] + [ACCURACY]
-                if kind in per_seed[0][domain]
+                if all(kind in r[domain] for r in per_seed)
             } | {'samples': per_seed[0][domain]['samples']}
             for domain in per_seed[0]
         }
