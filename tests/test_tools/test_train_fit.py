@@ -72,3 +72,17 @@ def test_table_gives_the_gap_and_the_missed_classes_per_seed():
     assert 'classes below 5 % IoU' in header and rule.count('---') == 5
     assert row == ('| student, AVER | 59.00 ± 9.90 | 55.00 ± 7.07 '
                    '| -4.00; -6.00, -2.00 | none; circle, star |')
+
+
+def test_a_run_trained_again_makes_its_earlier_test_stale(tmp_path):
+    import os
+    checkpoint = tmp_path / 'iter_200.pth'
+    checkpoint.write_bytes(b'')
+    test = tmp_path / 'train_fit' / '20261206_000000' / 'result.json'
+    test.parent.mkdir(parents=True)
+    test.write_text('{}')
+    os.utime(checkpoint, (1000, 1000))
+    os.utime(test, (2000, 2000))
+    assert train_fit.last_test(tmp_path / 'train_fit', checkpoint) == test
+    os.utime(checkpoint, (3000, 3000))  # trained again, after the test
+    assert train_fit.last_test(tmp_path / 'train_fit', checkpoint) is None

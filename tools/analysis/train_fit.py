@@ -69,6 +69,14 @@ def run_name(method):
             f'student, {METHODS[method]}')
 
 
+def last_test(out, checkpoint):
+    """The newest test result in ``out`` made after ``checkpoint`` was
+    written (a run trained again makes the earlier ones stale), or None."""
+    tests = [t for t in sorted(out.glob('*/*.json'))
+             if t.stat().st_mtime > checkpoint.stat().st_mtime]
+    return tests[-1] if tests else None
+
+
 def train_fit(work_dir, task, methods, seeds):
     """{method: {seed: {'metric': on its training images, 'missed':
     [classes below ``MISSED_IOU``] (segmentation)}}}, each run tested once
@@ -77,21 +85,24 @@ def train_fit(work_dir, task, methods, seeds):
     for method in methods:
         for seed in seeds:
             run = work_dir / f'seed{seed}' / method
-            out = run / 'train_fit'
-            where[method, seed] = out
-            if list(out.glob('*/*.json')):
+            checkpoint, out = run / 'iter_200.pth', run / 'train_fit'
+            dumped = sorted(run.glob('*/vis_data/config.py'))
+            if not checkpoint.exists() or not dumped:
+                raise SystemExit(
+                    f'no finished run in {run}: run tools/demo/'
+                    f'domain_demo.py with this seed and method first')
+            where[method, seed] = out, checkpoint
+            if last_test(out, checkpoint):
                 continue
-            dumped = sorted(run.glob('*/vis_data/config.py'))[-1]
             out.mkdir(exist_ok=True)
-            on_training_images(Config.fromfile(dumped)).dump(
+            on_training_images(Config.fromfile(dumped[-1])).dump(
                 out / 'config.py')
-            runs.append([out / 'config.py', run / 'iter_200.pth',
-                         '--work-dir', out])
+            runs.append([out / 'config.py', checkpoint, '--work-dir', out])
     if runs:
         test_each(runs)
     fit = {}
-    for (method, seed), out in where.items():
-        test = sorted(out.glob('*/*.json'))[-1]
+    for (method, seed), (out, checkpoint) in where.items():
+        test = last_test(out, checkpoint)
         ious = class_ious(test.with_suffix('.log').read_text())
         fit.setdefault(method, {})[seed] = dict(
             metric=json.loads(test.read_text())[task.metric],
@@ -136,6 +147,7 @@ def main():
     parser.add_argument('work_dir', type=Path,
                         help='a tools/demo/domain_demo.py work dir')
     parser.add_argument('--methods', nargs='+',
+                        choices=['student', *METHODS],
                         default=['student', 'aver', 'look_ahead_trust'],
                         help="'student' (no distillation) and methods of "
                         'the demo')
