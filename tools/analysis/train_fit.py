@@ -27,7 +27,8 @@ from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'demo'))
-from domain_demo import METHODS, TASKS  # noqa: E402
+from domain_demo import METHODS, TASKS, student_name  # noqa: E402
+from seeded_runs import summarise  # noqa: E402
 from test_each import test_each  # noqa: E402
 
 MISSED_IOU = 5.0
@@ -62,11 +63,6 @@ def on_training_images(cfg):
     if 'ann_file' in cfg.test_evaluator:
         cfg.test_evaluator.ann_file = train.data_root + train.ann_file
     return cfg
-
-
-def run_name(method):
-    return ('student, no distillation' if method == 'student' else
-            f'student, {METHODS[method]}')
 
 
 def last_test(out, checkpoint):
@@ -111,8 +107,8 @@ def train_fit(work_dir, task, methods, seeds):
 
 
 def mean_std(values, digits):
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f'{statistics.mean(values):.{digits}f} ± {spread:.{digits}f}'
+    summary = summarise(dict(enumerate(values)))
+    return f"{summary['mean']:.{digits}f} ± {summary['std']:.{digits}f}"
 
 
 def table(demo, fit, digits):
@@ -126,11 +122,12 @@ def table(demo, fit, digits):
              'per seed |' if per_class else ''),
             '| --- ' * (4 + per_class) + '|']
     for method, by_seed in fit.items():
-        val = demo['students'][run_name(method)]['runs']
+        name = student_name(None if method == 'student' else method)
+        val = demo['students'][name]['runs']
         train_values = [r['metric'] for r in by_seed.values()]
         val_values = [val[str(seed)] for seed in by_seed]
         gaps = [v - t for t, v in zip(train_values, val_values)]
-        row = (f'| {run_name(method)} | {mean_std(train_values, digits)} '
+        row = (f'| {name} | {mean_std(train_values, digits)} '
                f'| {mean_std(val_values, digits)} '
                f'| {statistics.mean(gaps):+.{digits}f}; '
                f"{', '.join(f'{g:+.{digits}f}' for g in gaps)} |")

@@ -273,12 +273,17 @@ class PlannedRun(NamedTuple):
     finished_before: bool
 
 
+def student_name(method):
+    """A run's row: the plain student (``method`` None) or a method's."""
+    return ('student, no distillation' if method is None else
+            f'student, {METHODS[method]}')
+
+
 def planned_run(task, work, seed, method, subset, teacher_options):
     """A student run of the demo: the plain student (``method`` None) or a
     method's, from the seed's initial weights, and whether it finished
     before in ``work`` with the same config and options."""
-    name = ('student, no distillation' if method is None else
-            f'student, {METHODS[method]}')
+    name = student_name(method)
     out = work / f'seed{seed}' / (method or 'student')
     config = run_config(task, method, out.parent / 'init.pth', seed)
     options = subset if method is None else subset + teacher_options
