@@ -5,7 +5,8 @@ detector also the RoI head on random RoIs, as many as the student
 samples).
 
     python tools/analysis/profile_teacher_ops.py CONFIG \
-        [--batch 4] [--img-size 128] [--rois-per-image 512] [--top 8]
+        [--batch 4] [--img-size 128] [--rois-per-image 512] [--top 8] \
+        [--cfg-options k=v ...]
 
 Random weights and inputs: timing only. Teachers are prepared as the
 distiller prepares them (``teacher_precision``: ``channels_last``, mmcv's
@@ -15,12 +16,12 @@ import argparse
 import time
 
 import torch
-from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
 import mtkd_mm  # noqa: F401  registers the mtkd_mm modules
 from mtkd_mm.distillers.teacher_precision import (autocast_inputs,
                                                   prepare_teacher)
+from mtkd_mm.engine.launch import CfgOptionsAction, load_config
 from mtkd_mm.packages import import_scope
 
 
@@ -32,6 +33,8 @@ def parse_args():
     parser.add_argument('--rois-per-image', type=int, default=512)
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--top', type=int, default=8)
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+                        default={}, help='options of the teacher config')
     return parser.parse_args()
 
 
@@ -46,7 +49,7 @@ def random_rois(batch, per_image, size):
 def main():
     args = parse_args()
     torch.manual_seed(0)
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     import_scope(cfg.default_scope, args.config)
     init_default_scope(cfg.default_scope)
     inputs = torch.randn(args.batch, 3, args.img_size, args.img_size)
