@@ -121,6 +121,12 @@ class ModuleTimer:
         return value
 
 
+def student_optim_cfg(optim_cfg):
+    """The distiller's optim wrapper config for the student alone (without
+    the distiller's constructor)."""
+    return {k: v for k, v in optim_cfg.items() if k != 'constructor'}
+
+
 class Bf16OptimWrapper(OptimWrapper):
     """An optim wrapper whose context runs the forward and the loss under
     bf16 autocast on the model's device (no loss scaling: bf16 has fp32's
@@ -140,8 +146,7 @@ def bf16_student(student, optim_cfg):
     student = copy.deepcopy(student)
     prepare_teacher(student, torch.bfloat16)
     optim = build_optim_wrapper(student, dict(
-        {k: v for k, v in optim_cfg.items() if k != 'constructor'},
-        type=Bf16OptimWrapper))
+        student_optim_cfg(optim_cfg), type=Bf16OptimWrapper))
     return student, optim
 
 
@@ -210,8 +215,7 @@ def build_distiller(cfg, device='cpu'):
     distiller.to(device).train()
     optim = build_optim_wrapper(distiller, copy.deepcopy(cfg.optim_wrapper))
     student_optim = build_optim_wrapper(
-        distiller.student,
-        {k: v for k, v in cfg.optim_wrapper.items() if k != 'constructor'})
+        distiller.student, student_optim_cfg(cfg.optim_wrapper))
     return distiller, optim, student_optim
 
 
