@@ -3,10 +3,14 @@ the device they run on, in ``channels_last``, with every output cast back
 to fp32 before any loss, state quantity or weighting sees it."""
 from contextlib import nullcontext
 
+from functools import partial
+
 import torch
+from mmcv.ops import RoIAlign
 from mmengine.logging import print_log
 
 from mtkd_mm.errors import BuildError
+from mtkd_mm.ops import SeparableRoIAlign
 
 PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -48,26 +52,30 @@ def native_on_cpu(dtype):
     return torch.ops.mkldnn._is_mkldnn_fp16_supported()
 
 
-def _fp32_inputs(module, args, kwargs):
-    """Forward pre-hook: floating tensors in as contiguous fp32 (mmcv's
-    CPU kernels index their inputs as NCHW)."""
+def _fp32_inputs(module, args, kwargs, contiguous):
+    """Forward pre-hook: floating tensors in as fp32, ``contiguous`` ones
+    for mmcv's CPU kernels (which index their inputs as NCHW)."""
     def fp32(tensor):
-        return tensor.float().contiguous() if tensor.is_floating_point() \
-            else tensor
+        if not tensor.is_floating_point():
+            return tensor
+        return tensor.float().contiguous() if contiguous else tensor.float()
 
     return map_tensors(fp32, args), map_tensors(fp32, kwargs)
 
 
-def mmcv_op_owners(model):
-    """The modules that call mmcv's compiled ops (which have no bf16
-    kernels, e.g. mmdet's RoI extractors): each op's nearest ancestor that
-    is not a container."""
+def is_mmcv_op(module):
+    return type(module).__module__.startswith('mmcv.ops')
+
+
+def op_owners(model, is_op):
+    """The modules that call an op ``is_op`` recognises: each op's nearest
+    ancestor that is not a container."""
     modules = dict(model.named_modules())
     containers = (torch.nn.ModuleList, torch.nn.ModuleDict,
                   torch.nn.Sequential)
     owners = {}
     for name, module in modules.items():
-        if not name or not type(module).__module__.startswith('mmcv.ops'):
+        if not name or not is_op(module):
             continue
         parent = name.rpartition('.')[0]
         while parent and isinstance(modules[parent], containers):
@@ -76,16 +84,34 @@ def mmcv_op_owners(model):
     return list(owners.values())
 
 
+def separable_roi_aligns(model):
+    """Every mmcv ``RoIAlign`` of ``model`` in 'avg' mode replaced by
+    :class:`SeparableRoIAlign`."""
+    for name, module in list(model.named_modules()):
+        if isinstance(module, RoIAlign) and module.pool_mode == 'avg':
+            parent, _, child = name.rpartition('.')
+            setattr(model.get_submodule(parent), child,
+                    SeparableRoIAlign.from_mmcv(module))
+
+
 def prepare_teacher(model, dtype):
     """For a low-precision ``dtype``: weights in ``channels_last`` (the
-    layout of oneDNN's and cuDNN's fast low-precision convolutions), and
-    the modules that call mmcv's ops fed in fp32. Nothing changes for fp32
-    (None)."""
+    layout of oneDNN's and cuDNN's fast low-precision convolutions);
+    mmcv's RoIAlign in its separable form, which runs in autocast's dtype;
+    and the modules that call it or mmcv's other ops (which have no
+    low-precision CPU kernels) fed in fp32, which also keeps the RoIs'
+    coordinates exact. Nothing changes for fp32 (None)."""
     if dtype is None:
         return
     model.to(memory_format=torch.channels_last)
-    for owner in mmcv_op_owners(model):
-        owner.register_forward_pre_hook(_fp32_inputs, with_kwargs=True)
+    separable_roi_aligns(model)
+    for owner in op_owners(model,
+                           lambda m: isinstance(m, SeparableRoIAlign)):
+        owner.register_forward_pre_hook(
+            partial(_fp32_inputs, contiguous=False), with_kwargs=True)
+    for owner in op_owners(model, is_mmcv_op):
+        owner.register_forward_pre_hook(
+            partial(_fp32_inputs, contiguous=True), with_kwargs=True)
 
 
 def autocast_inputs(inputs, dtype):

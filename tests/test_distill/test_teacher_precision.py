@@ -1,5 +1,7 @@
 """Teachers in bf16: autocast on their forward only, records back in fp32;
 the default fp32 path is the one without autocast, bit for bit."""
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -59,6 +61,36 @@ def test_bf16_teachers_reach_the_loss_in_fp32(config, batch, monkeypatch):
     assert torch.isfinite(total)
     total.backward()
     assert all(p.grad is None for p in low.teachers.parameters())
+
+
+def test_bf16_teachers_align_rois_in_bf16_from_exact_coordinates():
+    """mmcv's RoIAlign (fp32 only) becomes the separable one in a bf16
+    teacher, fed fp32 so that mmdet's extractor keeps the RoIs in fp32; its
+    products run in bf16. An fp32 teacher keeps mmcv's."""
+    from mmcv.ops import RoIAlign
+
+    from mtkd_mm.ops import SeparableRoIAlign
+    extractors = {
+        precision: distiller('faster-rcnn_r18_fpn_narrow_shapes.py',
+                             precision).teachers.teachers['frcnn_a']
+        .roi_head.bbox_roi_extractor
+        for precision in ('fp32', 'bf16')}
+    assert all(type(m) is RoIAlign for m in extractors['fp32'].roi_layers)
+    extractor = extractors['bf16']
+    assert all(type(m) is SeparableRoIAlign for m in extractor.roi_layers)
+    seen = []
+    extractor.roi_layers[0].register_forward_hook(
+        lambda m, args, out: seen.append((args, out)))
+    features = [torch.randn(1, 64, 32 // 2**i, 32 // 2**i).to(
+        torch.bfloat16, memory_format=torch.channels_last) for i in range(4)]
+    rois = torch.tensor([[0, 3.3, 5.1, 40.7, 30.9]])  # not bf16-exact
+    with torch.autocast('cpu', dtype=torch.bfloat16), \
+            mock.patch('torch.bmm', wraps=torch.bmm) as bmm:
+        extractor(features, rois)
+    (features_in, rois_in), out = seen[0]
+    assert torch.equal(rois_in, rois)
+    assert features_in.dtype == out.dtype == torch.float32
+    assert bmm.call_args.args[0].dtype == torch.bfloat16
 
 
 def test_fp32_records_are_the_teachers_own():

@@ -1,0 +1,72 @@
+"""The separable RoIAlign against mmcv's own kernel on the same tensors."""
+import pytest
+import torch
+from mmcv.ops import RoIAlign, roi_align
+
+from mtkd_mm.ops import SeparableRoIAlign, separable_roi_align
+from mtkd_mm.ops import roi_align as module
+
+
+def rois_for(images, count, size, seed=0):
+    """(count, 5) RoIs over ``images`` images of ``size`` px, and some that
+    cross, leave or collapse on the map's borders."""
+    generator = torch.Generator().manual_seed(seed)
+    corner = torch.rand(count, 2, generator=generator) * size * 0.7
+    extent = 1 + torch.rand(count, 2, generator=generator) * size * 0.6
+    index = torch.randint(0, images, (count, 1), generator=generator)
+    random = torch.cat([index.float(), corner, corner + extent], 1)
+    edges = torch.tensor([
+        [0, -20., -20., size + 40., size + 40.],  # larger than the map
+        [images - 1, size - 3., size - 3., size + 9., size + 9.],  # corner
+        [0, size + 10., 5., size + 30., 20.],  # outside the map
+        [0, 4., 4., 4., 4.],  # a point
+        [0, -6., 2., 3., size - 1.],  # a thin column on the border
+    ])
+    return torch.cat([random, edges])
+
+
+@pytest.mark.parametrize('aligned', [True, False])
+@pytest.mark.parametrize('sampling_ratio', [0, 2])
+@pytest.mark.parametrize('scale', [1 / 4, 1 / 16])
+def test_equals_mmcvs_kernel_in_fp32(aligned, sampling_ratio, scale):
+    features = torch.randn(3, 8, 24, 20)
+    rois = rois_for(3, 60, 24 / scale)
+    expected = roi_align(features, rois, (7, 5), scale, sampling_ratio,
+                         'avg', aligned)
+    got = separable_roi_align(features, rois, (7, 5), scale, sampling_ratio,
+                              aligned)
+    assert got.shape == (65, 8, 7, 5)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    assert expected[-3].abs().sum() == 0  # samples off the map count 0
+    assert got[-3].abs().sum() == 0
+
+
+def test_chunks_and_channels_last_give_the_same_output(monkeypatch):
+    features = torch.randn(2, 16, 32, 32)
+    rois = rois_for(2, 40, 128)
+    whole = separable_roi_align(features, rois, 7, 0.25)
+    monkeypatch.setattr(module, 'CHUNK_ELEMENTS', 1)  # one RoI at a time
+    chunked = separable_roi_align(
+        features.contiguous(memory_format=torch.channels_last), rois, 7, 0.25)
+    torch.testing.assert_close(chunked, whole)
+
+
+def test_bf16_is_within_bf16_rounding_of_mmcvs_fp32():
+    features = torch.randn(2, 64, 32, 32)
+    rois = rois_for(2, 200, 128)
+    expected = roi_align(features, rois, 7, 0.25, 0, 'avg', True)
+    got = separable_roi_align(features.bfloat16(), rois, 7, 0.25)
+    assert got.dtype == torch.bfloat16
+    error = (got.float() - expected).abs()
+    # bf16 keeps 8 bits: 2⁻⁸ of each output's scale, and of its inputs'
+    assert error.max() <= 2 ** -7 * features.abs().max()
+    assert error.mean() <= 2 ** -8 * expected.abs().mean()
+
+
+def test_the_module_takes_mmcvs_settings():
+    layer = RoIAlign((7, 7), spatial_scale=0.125, sampling_ratio=2,
+                     aligned=False)
+    separable = SeparableRoIAlign.from_mmcv(layer)
+    features, rois = torch.randn(2, 4, 16, 16), rois_for(2, 10, 128)
+    torch.testing.assert_close(separable(features, rois),
+                               layer(features, rois), rtol=1e-5, atol=1e-5)
