@@ -109,8 +109,9 @@ class MultiTeacherDistiller(BaseModel):
             the view's defaults when None.
         probe_size (int): side of the images that measure channels.
         teacher_precision (str): ``'fp32'`` (default), ``'bf16'`` or
-            ``'fp16'`` autocast of the teachers' forwards; their outputs
-            reach the losses in fp32.
+            ``'fp16'`` autocast of the teachers' forwards (mmcv's RoIAlign
+            in mtkd_mm's separable form, which runs in that precision);
+            their outputs reach the losses in fp32.
         data_preprocessor (dict, optional): goes to the student.
     """
 

@@ -1,7 +1,7 @@
 """RoIAlign ('avg' mode) as two matrix products, in any precision.
 
 mmcv's CPU kernel of RoIAlign runs in fp32 only; in a low-precision
-teacher it is most of a two-stage detector's forward (docs/performance.md).
+teacher it is much of a two-stage detector's forward (docs/performance.md).
 This is mtkd_mm's own form of the same function, written from mmcv's
 definition, for low-precision teachers (``teacher_precision``).
 
@@ -31,10 +31,9 @@ def axis_weights(start, bin_size, grid, size, pooled):
     samples = max(int(grid.max().item()), 1) if grid.numel() else 1
     index = torch.arange(samples, device=start.device, dtype=start.dtype)
     bins = torch.arange(pooled, device=start.device, dtype=start.dtype)
-    coord = (start[:, None, None] + bins[None, :, None] * bin_size[:, None,
-                                                                   None] +
-             (index + 0.5) *
-             (bin_size / grid.clamp(min=1))[:, None, None])  # (K, P, G)
+    step = (bin_size / grid.clamp(min=1))[:, None, None]
+    coord = (start[:, None, None] + bins[:, None] * bin_size[:, None, None] +
+             (index + 0.5) * step)  # (K, P, G)
     keep = ((index < grid[:, None, None]) & (coord >= -1.0) &
             (coord <= size)).to(start.dtype)
     coord = coord.clamp(min=0)
@@ -53,7 +52,9 @@ def axis_weights(start, bin_size, grid, size, pooled):
 def window(weights):
     """(K,) first index of the smallest window holding every non-zero of
     ``weights`` (K, P, size), and the window's length, shared by all K."""
-    size = weights.shape[2]
+    count, _, size = weights.shape
+    if count == 0:
+        return weights.new_zeros(0, dtype=torch.long), 1
     used = weights.abs().sum(1) > 0  # (K, size)
     index = torch.arange(size, device=weights.device)
     first = torch.where(used, index, size).amin(1)

@@ -51,6 +51,12 @@ def test_chunks_and_channels_last_give_the_same_output(monkeypatch):
     torch.testing.assert_close(chunked, whole)
 
 
+def test_no_rois_give_an_empty_output():
+    got = separable_roi_align(torch.randn(1, 4, 8, 8), torch.zeros(0, 5), 7,
+                              0.25)
+    assert got.shape == (0, 4, 7, 7)
+
+
 def test_bf16_is_within_bf16_rounding_of_mmcvs_fp32():
     features = torch.randn(2, 64, 32, 32)
     rois = rois_for(2, 200, 128)

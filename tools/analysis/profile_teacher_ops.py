@@ -1,16 +1,16 @@
 """Where a teacher's forward spends its time, in fp32 and in a low
 precision: the operators by their own CPU time (torch.profiler), for the
 part of the forward the distiller runs (``extract_feat``; for a two-stage
-detector also the RoI head on random RoIs, as many as the student
-samples).
+detector also the RoI head on random RoIs, by default as many per image as
+the config's RoI sampler takes, ``train_cfg.rcnn.sampler.num``).
 
     python tools/analysis/profile_teacher_ops.py CONFIG \
-        [--batch 4] [--img-size 128] [--rois-per-image 512] [--top 8] \
+        [--batch 4] [--img-size 128] [--rois-per-image N] [--top 8] \
         [--cfg-options k=v ...]
 
 Random weights and inputs: timing only. Teachers are prepared as the
 distiller prepares them (``teacher_precision``: ``channels_last``, mmcv's
-ops fed in fp32).
+ops fed in fp32, RoIAlign in its separable form).
 """
 import argparse
 import time
@@ -30,7 +30,8 @@ def parse_args():
     parser.add_argument('config')
     parser.add_argument('--batch', type=int, default=4)
     parser.add_argument('--img-size', type=int, default=128)
-    parser.add_argument('--rois-per-image', type=int, default=512)
+    parser.add_argument('--rois-per-image', type=int,
+                        help="default: the config's RoI sampler's num")
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--top', type=int, default=8)
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
@@ -46,6 +47,12 @@ def random_rois(batch, per_image, size):
                       corner + 4 + torch.rand(count, 2) * size / 2], dim=1)
 
 
+def sampled_rois(model_cfg):
+    """RoIs per image the model's RoI head trains on (512 without one)."""
+    rcnn = (model_cfg.get('train_cfg') or {}).get('rcnn') or {}
+    return rcnn.get('sampler', {}).get('num', 512)
+
+
 def main():
     args = parse_args()
     torch.manual_seed(0)
@@ -53,7 +60,8 @@ def main():
     import_scope(cfg.default_scope, args.config)
     init_default_scope(cfg.default_scope)
     inputs = torch.randn(args.batch, 3, args.img_size, args.img_size)
-    rois = random_rois(args.batch, args.rois_per_image, args.img_size)
+    per_image = args.rois_per_image or sampled_rois(cfg.model)
+    rois = random_rois(args.batch, per_image, args.img_size)
 
     def forward(model, dtype):
         context, x = autocast_inputs(inputs, dtype)
