@@ -2,7 +2,6 @@
 the device they run on, in ``channels_last``, with every output cast back
 to fp32 before any loss, state quantity or weighting sees it."""
 from contextlib import nullcontext
-
 from functools import partial
 
 import torch

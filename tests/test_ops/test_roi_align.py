@@ -5,16 +5,20 @@ from mmcv.ops import RoIAlign, roi_align
 
 from mtkd_mm.ops import SeparableRoIAlign, separable_roi_align
 from mtkd_mm.ops import roi_align as module
+from mtkd_mm.ops.roi_align import window
 
 
-def rois_for(images, count, size, seed=0):
-    """(count, 5) RoIs over ``images`` images of ``size`` px, and some that
-    cross, leave or collapse on the map's borders."""
+def rois_for(images, count, size, largest=0.6, seed=0):
+    """(count, 5) random RoIs over ``images`` images of ``size`` px, sides
+    up to ``largest`` of the image; with ``largest`` above 0.5 also some
+    that cross, leave or collapse on the map's borders."""
     generator = torch.Generator().manual_seed(seed)
     corner = torch.rand(count, 2, generator=generator) * size * 0.7
-    extent = 1 + torch.rand(count, 2, generator=generator) * size * 0.6
+    extent = 1 + torch.rand(count, 2, generator=generator) * size * largest
     index = torch.randint(0, images, (count, 1), generator=generator)
     random = torch.cat([index.float(), corner, corner + extent], 1)
+    if largest <= 0.5:
+        return random
     edges = torch.tensor([
         [0, -20., -20., size + 40., size + 40.],  # larger than the map
         [images - 1, size - 3., size - 3., size + 9., size + 9.],  # corner
@@ -28,7 +32,8 @@ def rois_for(images, count, size, seed=0):
 @pytest.mark.parametrize('aligned', [True, False])
 @pytest.mark.parametrize('sampling_ratio', [0, 2])
 @pytest.mark.parametrize('scale', [1 / 4, 1 / 16])
-def test_equals_mmcvs_kernel_in_fp32(aligned, sampling_ratio, scale):
+def test_equals_mmcvs_kernel_in_fp32_on_whole_maps(aligned, sampling_ratio,
+                                                  scale):
     features = torch.randn(3, 8, 24, 20)
     rois = rois_for(3, 60, 24 / scale)
     expected = roi_align(features, rois, (7, 5), scale, sampling_ratio,
@@ -41,14 +46,25 @@ def test_equals_mmcvs_kernel_in_fp32(aligned, sampling_ratio, scale):
     assert got[-3].abs().sum() == 0
 
 
-def test_chunks_and_channels_last_give_the_same_output(monkeypatch):
+@pytest.mark.parametrize('aligned', [True, False])
+@pytest.mark.parametrize('chunk', [module.CHUNK_ELEMENTS, 1])
+def test_equals_mmcvs_kernel_in_fp32_on_windows(aligned, chunk,
+                                               monkeypatch):
+    """Small RoIs read windows of the map (``chunk`` 1: one RoI at a
+    time), in either memory layout."""
     features = torch.randn(2, 16, 32, 32)
-    rois = rois_for(2, 40, 128)
-    whole = separable_roi_align(features, rois, 7, 0.25)
-    monkeypatch.setattr(module, 'CHUNK_ELEMENTS', 1)  # one RoI at a time
-    chunked = separable_roi_align(
-        features.contiguous(memory_format=torch.channels_last), rois, 7, 0.25)
-    torch.testing.assert_close(chunked, whole)
+    rois = rois_for(2, 40, 128, largest=0.3)
+    windows = []
+    monkeypatch.setattr(module, 'CHUNK_ELEMENTS', chunk)
+    monkeypatch.setattr(module, 'window', lambda w: windows.append(
+        window(w)) or windows[-1])
+    expected = roi_align(features, rois, 7, 0.25, 0, 'avg', aligned)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        got = separable_roi_align(
+            features.contiguous(memory_format=layout), rois, 7, 0.25, 0,
+            aligned)
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    assert 2 * windows[0][1] * windows[1][1] <= 32 * 32, 'windows taken'
 
 
 def test_no_rois_give_an_empty_output():
