@@ -4,8 +4,8 @@ import pytest
 import torch
 from mmcv.ops import RoIAlign, RoIPool
 
-from mtkd_mm.views.twice_differentiable import (TwiceDifferentiableRoIAlign,
-                                                recorded_sampling,
+from mtkd_mm.ops import SeparableRoIAlign
+from mtkd_mm.views.twice_differentiable import (recorded_sampling,
                                                 replayed_sampling,
                                                 torch_focal_loss)
 
@@ -34,7 +34,7 @@ def test_roi_align_equals_mmcv(aligned, sampling_ratio):
     rois = random_rois(40, 96, images=2)
     upstream = torch.randn(40, 3, 7, 5, generator=gen)
     outputs, grads = [], []
-    for op in (layer, TwiceDifferentiableRoIAlign(layer)):
+    for op in (layer, SeparableRoIAlign(layer)):
         inputs = features.clone().requires_grad_()
         output = op(inputs, rois)
         (output * upstream).sum().backward()
@@ -46,7 +46,7 @@ def test_roi_align_equals_mmcv(aligned, sampling_ratio):
 
 
 def test_roi_align_has_a_second_derivative():
-    layer = TwiceDifferentiableRoIAlign(
+    layer = SeparableRoIAlign(
         RoIAlign((3, 3), spatial_scale=0.5, sampling_ratio=0))
     features = torch.randn(1, 2, 6, 7, dtype=torch.float64,
                            requires_grad=True)
@@ -57,7 +57,7 @@ def test_roi_align_has_a_second_derivative():
 
 def test_roi_pool_is_refused():
     with pytest.raises(ValueError, match='RoIPool has no twice'):
-        TwiceDifferentiableRoIAlign(RoIPool((7, 7), 0.25))
+        SeparableRoIAlign(RoIPool((7, 7), 0.25))
 
 
 def test_focal_loss_inside_is_mmdets_torch_form():

@@ -90,7 +90,7 @@ def separable_roi_aligns(model):
         if isinstance(module, RoIAlign) and module.pool_mode == 'avg':
             parent, _, child = name.rpartition('.')
             setattr(model.get_submodule(parent), child,
-                    SeparableRoIAlign.from_mmcv(module))
+                    SeparableRoIAlign(module))
 
 
 def prepare_teacher(model, dtype):

@@ -1,9 +1,11 @@
-"""RoIAlign ('avg' mode) as two matrix products, in any precision.
+"""mmcv's RoIAlign ('avg' mode) as two matrix products of torch ops: twice
+differentiable and in any precision.
 
-mmcv's CPU kernel of RoIAlign runs in fp32 only; in a low-precision
-teacher it is much of a two-stage detector's forward (docs/performance.md).
-This is mtkd_mm's own form of the same function, written from mmcv's
-definition, for low-precision teachers (``teacher_precision``).
+mmcv's kernels have no second derivative (``once_differentiable``), which
+MMKD's look-ahead of the student needs, and their CPU kernel runs in fp32
+only, where it is much of a low-precision two-stage teacher's forward
+(docs/performance.md). This is mtkd_mm's own form of the same function,
+written from mmcv's definition, for both.
 
 Bilinear interpolation is separable: sample (y, x) of a feature map F (H, W)
 is ``wy(y)ᵀ F wx(x)``, ``wy`` (H,) holding the two row weights (zero where
@@ -107,7 +109,7 @@ def separable_roi_align(features, rois, output_size, spatial_scale,
     features' dtype (``channels_last`` in memory)."""
     pooled_h, pooled_w = _pair(output_size)
     _, channels, height, width = features.shape
-    rois = rois.float()
+    rois = rois.to(torch.promote_types(features.dtype, torch.float32))
     offset = 0.5 if aligned else 0.0
     x1, y1, x2, y2 = (rois[:, 1:] * spatial_scale - offset).unbind(1)
     roi_w, roi_h = x2 - x1, y2 - y1
@@ -134,30 +136,30 @@ def separable_roi_align(features, rois, output_size, spatial_scale,
 
 
 class SeparableRoIAlign(nn.Module):
-    """Drop-in for mmcv's ``RoIAlign`` in 'avg' mode, built from one
-    (:meth:`from_mmcv`); see :func:`separable_roi_align`."""
+    """Stands in for ``layer``, mmcv's ``RoIAlign`` in 'avg' mode; see
+    :func:`separable_roi_align`. As in mmcv, the RoIs get no gradient."""
 
-    def __init__(self, output_size, spatial_scale, sampling_ratio=0,
-                 aligned=True):
+    def __init__(self, layer):
         super().__init__()
-        self.output_size = _pair(output_size)
-        self.spatial_scale = float(spatial_scale)
-        self.sampling_ratio = int(sampling_ratio)
-        self.aligned = aligned
-
-    @classmethod
-    def from_mmcv(cls, layer):
-        return cls(layer.output_size, layer.spatial_scale,
-                   layer.sampling_ratio, layer.aligned)
+        if type(layer).__name__ != 'RoIAlign' or layer.pool_mode != 'avg':
+            raise ValueError(
+                f'{type(layer).__name__} has no twice-differentiable form '
+                "here (mtkd_mm's separable RoIAlign); mmcv's RoIAlign with "
+                "pool_mode='avg' has")
+        self.output_size = tuple(layer.output_size)
+        self.spatial_scale = float(layer.spatial_scale)
+        self.sampling_ratio = int(layer.sampling_ratio)
+        self.aligned = bool(layer.aligned)
 
     def forward(self, features, rois):
-        """In autocast's dtype where autocast is on, the output in the
-        features' dtype (a low-precision teacher's RoI extractor is fed
-        fp32, which keeps the RoIs' coordinates exact)."""
+        """(N, C, H, W) ``features``, (K, 5) ``rois`` → (K, C, P, Q) in the
+        features' dtype, computed in autocast's where autocast is on (a
+        low-precision teacher's RoI extractor is fed fp32, which keeps the
+        RoIs' coordinates exact)."""
         device, dtype = features.device.type, features.dtype
         if torch.is_autocast_enabled(device):
             features = features.to(torch.get_autocast_dtype(device),
                                    memory_format=torch.channels_last)
-        return separable_roi_align(features, rois, self.output_size,
+        return separable_roi_align(features, rois.detach(), self.output_size,
                                    self.spatial_scale, self.sampling_ratio,
                                    self.aligned).to(dtype)

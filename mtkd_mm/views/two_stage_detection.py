@@ -3,12 +3,12 @@ standard RoI head, e.g. Faster R-CNN)."""
 import inspect
 from contextlib import contextmanager
 
+from mtkd_mm.ops import SeparableRoIAlign
 from mtkd_mm.registry import TASK_VIEWS
 from mtkd_mm.structures import ModelRecord, Points
 
 from .base import BuildError, TaskView, pooled_levels
-from .twice_differentiable import (TwiceDifferentiableRoIAlign,
-                                   recorded_sampling, replayed_sampling,
+from .twice_differentiable import (recorded_sampling, replayed_sampling,
                                    torch_focal_loss, torch_roi_align)
 
 
@@ -98,7 +98,7 @@ class TwoStageDetectionView(TaskView):
     def why_no_look_ahead(self, student):
         for layer in student.roi_head.bbox_roi_extractor.roi_layers:
             try:
-                TwiceDifferentiableRoIAlign(layer)
+                SeparableRoIAlign(layer)
             except ValueError as error:
                 return f'the student RoI extractor: {error}'
         return None

@@ -88,7 +88,7 @@ def test_bf16_is_within_bf16_rounding_of_mmcvs_fp32():
 def test_the_module_takes_mmcvs_settings():
     layer = RoIAlign((7, 7), spatial_scale=0.125, sampling_ratio=2,
                      aligned=False)
-    separable = SeparableRoIAlign.from_mmcv(layer)
+    separable = SeparableRoIAlign(layer)
     features, rois = torch.randn(2, 4, 16, 16), rois_for(2, 10, 128)
     torch.testing.assert_close(separable(features, rois),
                                layer(features, rois), rtol=1e-5, atol=1e-5)
